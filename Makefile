@@ -1,0 +1,33 @@
+# Two entry points for a fresh machine (see README.md):
+#   make demo   creates .venv, installs the package, trains on built-in data, segments, prints scores, writes pictures
+#   make test   creates .venv if needed, checks notebooks and package agree, runs every notebook test and the pytest suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+export OMP_NUM_THREADS ?= 2
+export MPLBACKEND ?= Agg
+
+.PHONY: demo test env export clean
+env: $(VENV)/.installed
+$(VENV)/.installed: settings.ini setup.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+demo: env
+	$(BIN)/fd_demo --out runs/demo
+
+test: env
+	$(BIN)/nbdev_export
+	@if git rev-parse --git-dir >/dev/null 2>&1 && ! git diff --quiet -- factorized_diffusion; then \
+	  echo "nbdev_export changed factorized_diffusion/: notebooks and package disagree (run nbdev_export and commit)"; \
+	  git --no-pager diff --stat -- factorized_diffusion; exit 1; fi
+	$(BIN)/pyflakes factorized_diffusion
+	$(BIN)/nbdev_test --n_workers 2 --timing
+	$(BIN)/pytest -q tests
+
+export: env
+	$(BIN)/nbdev_export
+
+clean:
+	rm -rf runs _proc _docs .pytest_cache
