@@ -18,10 +18,10 @@ demo: env
 	$(BIN)/fd_demo --out runs/demo
 
 test: env
-	$(BIN)/nbdev_export
-	@if git rev-parse --git-dir >/dev/null 2>&1 && ! git diff --quiet -- factorized_diffusion; then \
-	  echo "nbdev_export changed factorized_diffusion/: notebooks and package disagree (run nbdev_export and commit)"; \
-	  git --no-pager diff --stat -- factorized_diffusion; exit 1; fi
+	@state() { git diff -- factorized_diffusion 2>/dev/null; git status --porcelain -- factorized_diffusion 2>/dev/null; }; \
+	before=$$(state | cksum); $(BIN)/nbdev_export; after=$$(state | cksum); \
+	if [ "$$before" != "$$after" ]; then \
+	  echo "nbdev_export changed factorized_diffusion/: the package and the notebooks disagree. Run nbdev_export and commit both."; exit 1; fi
 	$(BIN)/pyflakes factorized_diffusion
 	$(BIN)/nbdev_test --n_workers 2 --timing
 	$(BIN)/pytest -q tests
