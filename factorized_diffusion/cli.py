@@ -27,7 +27,8 @@ class LossLog(Callback):
     def __init__(self, path): self.path = Path(path)
     def before_fit(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.f = open(self.path, 'w', newline='', buffering=1); self.w = csv.writer(self.f)   # line-buffered: tail -f works; self.w.writerow(['step', 'loss', 'seconds'])
+        self.f = open(self.path, 'w', newline='', buffering=1)   # line-buffered, so `tail -f loss.csv` works
+        self.w = csv.writer(self.f); self.w.writerow(['step', 'loss', 'seconds'])
         self.t0 = time.time()
     def after_batch(self):
         if self.training: self.w.writerow([self.train_iter, f'{self.loss.item():.6f}', f'{time.time() - self.t0:.2f}'])
