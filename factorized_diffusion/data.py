@@ -54,7 +54,7 @@ def _texture(g, size:int, color:torch.Tensor) -> torch.Tensor:
 
 # %% ../nbs/05_data.ipynb #375d2f06
 def make_shape_image(seed:int, size:int=32, kind:str=None, bg_dim:float=0.5, fg_texture:float=0.15):
-    "Image (3,S,S) in [-1,1] and exact foreground mask (1,S,S) in {0,1}, determined by `seed`."
+    "Image (3,S,S) in [-1,1], exact foreground mask (1,S,S) in {0,1}, and the shape's class index, determined by `seed`."
     g = torch.Generator().manual_seed(seed)
     kind = kind or SHAPES[torch.randint(len(SHAPES), (), generator=g).item()]
     yy, xx = torch.meshgrid(torch.arange(size) + 0.5, torch.arange(size) + 0.5, indexing='ij')
@@ -63,26 +63,29 @@ def make_shape_image(seed:int, size:int=32, kind:str=None, bg_dim:float=0.5, fg_
     fg_col = _hsv_color(g, 0.6, 0.8, 1.0)
     fg = fg_col[:, None, None] * (1 - fg_texture) + _texture(g, size, fg_col) * fg_texture
     img = torch.where(mask, fg, bg)
-    return img * 2 - 1, mask[None].float()
+    return img * 2 - 1, mask[None].float(), SHAPES.index(kind)
 
 # %% ../nbs/05_data.ipynb #51bad83d
 SPLIT_OFFSETS = dict(train=0, valid=10_000_000, test=20_000_000)
 
 class ShapesDataset(Dataset):
     "The built-in procedural dataset: `n` (image, mask) pairs of one `split`, images in [-1,1], masks in {0,1}."
-    def __init__(self, n:int=1000, size:int=32, split:str='train', seed:int=0, **kwargs):
+    def __init__(self, n:int=1000, size:int=32, split:str='train', seed:int=0, with_labels:bool=False, **kwargs):
         if split not in SPLIT_OFFSETS: raise ValueError(f"split must be one of {list(SPLIT_OFFSETS)}, got {split!r}")
         if n > 10_000_000: raise ValueError("at most 10M images per split")
-        self.n, self.size, self.split, self.seed = n, size, split, seed
+        self.n, self.size, self.split, self.seed, self.with_labels = n, size, split, seed, with_labels
         base = seed * 100_000_000 + SPLIT_OFFSETS[split]
-        pairs = [make_shape_image(base + i, size, **kwargs) for i in range(n)]
-        self.images = torch.stack([p[0] for p in pairs]) if n else torch.empty(0, 3, size, size)
-        self.masks = torch.stack([p[1] for p in pairs]) if n else torch.empty(0, 1, size, size)
+        items = [make_shape_image(base + i, size, **kwargs) for i in range(n)]
+        self.images = torch.stack([p[0] for p in items]) if n else torch.empty(0, 3, size, size)
+        self.masks = torch.stack([p[1] for p in items]) if n else torch.empty(0, 1, size, size)
+        self.labels = torch.tensor([p[2] for p in items], dtype=torch.long)
     def __len__(self): return self.n
-    def __getitem__(self, i): return self.images[i], self.masks[i]
+    def __getitem__(self, i):
+        return (self.images[i], self.labels[i], self.masks[i]) if self.with_labels else (self.images[i], self.masks[i])
 
-def shapes_dls(n_train:int=2000, n_valid:int=256, size:int=32, bs:int=32, seed:int=0, device=None, **kwargs) -> DataLoaders:
+def shapes_dls(n_train:int=2000, n_valid:int=256, size:int=32, bs:int=32, seed:int=0, device=None, with_labels:bool=False,
+               **kwargs) -> DataLoaders:
     "fastai `DataLoaders` over the built-in shapes: shuffled training batches, a fixed validation set."
-    tr = ShapesDataset(n_train, size, 'train', seed, **kwargs)
-    va = ShapesDataset(n_valid, size, 'valid', seed, **kwargs)
+    tr = ShapesDataset(n_train, size, 'train', seed, with_labels, **kwargs)
+    va = ShapesDataset(n_valid, size, 'valid', seed, with_labels, **kwargs)
     return DataLoaders.from_dsets(tr, va, bs=bs, device=device, drop_last=True, num_workers=0)

@@ -33,7 +33,7 @@ class FactorizedUNet(nn.Module):
     def __init__(self, cfg:UNetConfig):
         super().__init__()
         self.cfg, self.K = cfg, cfg.K
-        self.time_embed = TimeEmbed(cfg.ch)
+        self.time_embed = TimeEmbed(cfg.ch, cfg.num_classes)
         self.encoder = Encoder(cfg)
         self.middle = Middle(cfg, self.encoder.out_ch)
         self.mask_generator = Decoder(cfg, self.encoder.skip_chans, cfg.K, zero_out=False)
@@ -41,17 +41,17 @@ class FactorizedUNet(nn.Module):
             for p in self.mask_generator.out[-1].parameters(): p.mul_(cfg.mask_head_scale)
         self.decoder = Decoder(cfg, self.encoder.skip_chans, cfg.in_ch)
 
-    def encode(self, x, t):
-        "Eq. 2-4: returns (emb, h_enc, h_mid, masks)."
-        emb = self.time_embed(t)
+    def encode(self, x, t, y=None):
+        "Eq. 2-4: returns (emb, h_enc, h_mid, masks). `y`: class labels of a conditional model."
+        emb = self.time_embed(t, y)
         hs = self.encoder(x, emb)
         h_mid = self.middle(hs[-1], emb)
         masks = self.mask_generator(h_mid, hs, emb).softmax(dim=1)
         return emb, hs, h_mid, masks
 
-    def masks(self, x, t) -> torch.Tensor:
+    def masks(self, x, t, y=None) -> torch.Tensor:
         "The segmentation path: encoder, middle block and mask generator only (no decoder). Returns (B,K,H,W)."
-        return self.encode(x, t)[-1]
+        return self.encode(x, t, y)[-1]
 
     def decode(self, emb, hs, h_mid, masks) -> torch.Tensor:
         "Eq. 6-7 with the K branches folded into the batch: one call of the shared decoder."
@@ -62,6 +62,6 @@ class FactorizedUNet(nn.Module):
         eps_k = eps_k.unflatten(0, (B, K))                                               # (B, K, C, H, W)
         return (eps_k * masks[:, :, None]).sum(1)
 
-    def forward(self, x, t) -> FactorizedOutput:
-        emb, hs, h_mid, masks = self.encode(x, t)
+    def forward(self, x, t, y=None) -> FactorizedOutput:
+        emb, hs, h_mid, masks = self.encode(x, t, y)
         return FactorizedOutput(self.decode(emb, hs, h_mid, masks), masks)

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from fastai.learner import Learner
-from fastai.torch_core import defaults
+from fastai.torch_core import defaults, rank_distrib, num_distrib
 from fastai.optimizer import Adam
 from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.progress import ProgressCallback
@@ -29,22 +29,42 @@ __all__ = ['MODEL_KINDS', 'DDPMCallback', 'StopAfter', 'ddpm_learner', 'fit_step
 assert ProgressCallback in defaults.callbacks
 
 class DDPMCallback(Callback):
-    "Algorithm 1: replace a batch of clean images x0 by inputs (x_t, t) and target eps; keep only eps_hat of the output."
+    """Algorithm 1: replace a batch of clean images x0 by inputs (x_t, t[, y]) and target eps; keep only eps_hat of the output.
+    t and eps come from a generator seeded by (`seed`, step), so training is reproducible and resumable mid-run, and
+    under DDP each rank takes its block of one global draw: N ranks with batch b see exactly what one process with
+    batch N*b would. A class-conditional model gets the batch's labels (the second item), dropped to the 'no label'
+    token with probability `p_uncond` (classifier-free guidance training)."""
     order = -5
-    def __init__(self, sched:DDPMScheduler=None, valid_seed:int=0):
-        self.sched, self.valid_seed = sched or DDPMScheduler(), valid_seed
+    def __init__(self, sched:DDPMScheduler=None, seed:int=0, p_uncond:float=0.):
+        self.sched, self.seed, self.p_uncond = sched or DDPMScheduler(), seed, p_uncond
 
-    def before_fit(self): self.sched.to(self.dls.device)
-    def before_validate(self):
-        # the same t and eps for every validation pass, so validation losses are comparable across epochs
-        self.gen = torch.Generator(device=self.dls.device).manual_seed(self.valid_seed)
+    def before_fit(self):
+        self.sched.to(self.dls.device)
+        self.rank, self.world = rank_distrib(), max(num_distrib(), 1)
+        self.num_classes = getattr(self.model, 'module', self.model).cfg.num_classes
+
+    def draw(self, x0, key:int):
+        "t, eps and uniform draws for this rank's block of a global batch, from a generator seeded by `key`."
+        g = torch.Generator(device=x0.device).manual_seed(key)
+        n = x0.shape[0]; N = n * self.world
+        t = torch.randint(0, self.sched.T, (N,), device=x0.device, generator=g)
+        eps = torch.randn((N, *x0.shape[1:]), device=x0.device, dtype=x0.dtype, generator=g)
+        u = torch.rand(N, device=x0.device, generator=g)
+        block = slice(self.rank * n, (self.rank + 1) * n)
+        return t[block], eps[block], u[block]
 
     def before_batch(self):
         x0 = self.xb[0]
-        g = None if self.training else self.gen
-        t = torch.randint(0, self.sched.T, (x0.shape[0],), device=x0.device, generator=g)
-        eps = torch.randn(x0.shape, device=x0.device, dtype=x0.dtype, generator=g)
-        self.learn.xb, self.learn.yb = (self.sched.add_noise(x0, eps, t), t), (eps,)
+        # training: one key per optimiser step; validation: one key per batch index, the same every epoch
+        key = self.seed * 1_000_003 + (self.train_iter if self.training else 10 ** 9 + self.iter)
+        t, eps, u = self.draw(x0, key)
+        xb = (self.sched.add_noise(x0, eps, t), t)
+        if self.num_classes:
+            if len(self.xb) < 2: raise ValueError("a class-conditional model needs batches of (image, label, ...): use with_labels=True")
+            y = self.xb[1]
+            if self.training and self.p_uncond > 0: y = torch.where(u < self.p_uncond, torch.full_like(y, self.num_classes), y)
+            xb = xb + (y,)
+        self.learn.xb, self.learn.yb = xb, (eps,)
 
     def after_pred(self):
         # FactorizedUNet returns (eps_hat, masks): the loss of Eq. 8 uses eps_hat only
@@ -58,19 +78,20 @@ class StopAfter(Callback):
     def after_batch(self):   # runs after TrainEvalCallback has counted the batch in train_iter
         if self.training and self.train_iter >= self.n_steps: raise CancelFitException()
 
-def ddpm_learner(dls, model, lr:float=1e-4, sched:DDPMScheduler=None, cbs=None, **kwargs) -> Learner:
+def ddpm_learner(dls, model, lr:float=1e-4, sched:DDPMScheduler=None, cbs=None, seed:int=0, p_uncond:float=0.,
+                 **kwargs) -> Learner:
     "A fastai `Learner` that trains `model` (a `UNet` or `FactorizedUNet`) with the DDPM loss (Eq. 8)."
     model.to(getattr(dls, 'device', None) or default_device())
     opt = partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-8)
     return Learner(dls, model, loss_func=F.mse_loss, opt_func=opt, lr=lr, wd=0., wd_bn_bias=False, train_bn=True,
-                   cbs=[DDPMCallback(sched)] + list(cbs or []), **kwargs)
+                   cbs=[DDPMCallback(sched, seed, p_uncond)] + list(cbs or []), **kwargs)
 
 def fit_steps(learn:Learner, n_steps:int, lr:float=None, cbs=None):
     "Train for exactly `n_steps` optimiser steps at a constant learning rate (validation after each epoch)."
     n_epoch = math.ceil(n_steps / len(learn.dls.train))
     learn.fit(n_epoch, lr=lr, cbs=[StopAfter(n_steps)] + list(cbs or []))
 
-# %% ../nbs/06_learner.ipynb #04dea62b
+# %% ../nbs/06_learner.ipynb #cad79d3e
 MODEL_KINDS = dict(unet=UNet, factorized=FactorizedUNet)
 
 def save_model(model, path, **meta) -> Path:
@@ -106,7 +127,7 @@ def load_model(path, cfg:UNetConfig=None, device=None):
     model.load_state_dict(sd)
     return model.to(default_device(device)).eval()
 
-# %% ../nbs/06_learner.ipynb #607bd432
+# %% ../nbs/06_learner.ipynb #510779de
 class CheckpointCallback(Callback):
     "Save the model with `save_model` every `every` optimiser steps and after fit."
     order = 90

@@ -13,8 +13,8 @@ __all__ = ['ddpm_sample']
 
 # %% ../nbs/08_sampling.ipynb #07f52a7e
 @torch.no_grad()
-def ddpm_sample(model, n:int=8, sched:DDPMScheduler=None, seed:int=0, keep_every:int=0, progress:bool=True) -> dict:
-    """Algorithm 2: `n` images from noise with `sched.T` reverse steps (Eq. 9-10).
+def ddpm_sample(model, n:int=8, sched:DDPMScheduler=None, seed:int=0, keep_every:int=0, progress:bool=True, y=None) -> dict:
+    """Algorithm 2: `n` images from noise with `sched.T` reverse steps (Eq. 9-10); `y`: class labels for a conditional model.
     Returns dict(images (n,C,H,W) in [-1,1], masks (n,K,H,W) of the last step or None for a plain U-Net,
     and, if `keep_every` > 0, `trajectory`: a list of (t, x, pred_x0, masks) every `keep_every` steps."""
     cfg, dev = model.cfg, next(model.parameters()).device
@@ -22,10 +22,11 @@ def ddpm_sample(model, n:int=8, sched:DDPMScheduler=None, seed:int=0, keep_every
     g = torch.Generator(device=dev).manual_seed(seed)
     was_training = model.training; model.eval()
     x = torch.randn(n, cfg.in_ch, cfg.img_size, cfg.img_size, generator=g, device=dev)
+    if y is not None: y = torch.as_tensor(y, device=dev).long().expand(n)
     masks, traj = None, []
     steps = range(sched.T - 1, -1, -1)
     for t in (progress_bar(steps) if progress else steps):
-        out = model(x, torch.full((n,), t, device=dev, dtype=torch.long))
+        out = model(x, torch.full((n,), t, device=dev, dtype=torch.long), y)
         eps, masks = (out[0], out[1]) if isinstance(out, tuple) else (out, None)
         step = sched.step(eps, t, x, generator=g)
         if keep_every and (t % keep_every == 0):

@@ -26,6 +26,7 @@ class UNetConfig:
     heads:int = 4                     # attention heads
     dropout:float = 0.1               # dropout inside residual blocks
     K:int = 3                         # number of region masks (factorized model only)
+    num_classes:int = 0               # >0: class-conditional (the paper's ImageNet model); label embedding added to t's
     mask_head_scale:float = 1.0       # scale of the mask generator's last conv at init (0 = uniform masks forever)
 
     def __post_init__(self):
@@ -60,11 +61,19 @@ def unet_config(preset:str='small32', **overrides) -> UNetConfig:
 
 # %% ../nbs/03_unet.ipynb #00f88b07
 class TimeEmbed(nn.Module):
-    "Sinusoidal embedding followed by the two-layer MLP of DDPM: t (B,) -> (B, 4C)."
-    def __init__(self, ch:int):
-        super().__init__(); self.ch = ch
+    """Sinusoidal embedding + the two-layer MLP of DDPM: t (B,) -> (B, 4C). With `num_classes` > 0, a learned label
+    embedding is added (index `num_classes` is the 'no label' token used by classifier-free dropout and `y=None`)."""
+    def __init__(self, ch:int, num_classes:int=0):
+        super().__init__(); self.ch, self.num_classes = ch, num_classes
         self.mlp = nn.Sequential(nn.Linear(ch, 4 * ch), nn.SiLU(), nn.Linear(4 * ch, 4 * ch))
-    def forward(self, t): return self.mlp(timestep_embedding(t, self.ch))
+        self.label_emb = nn.Embedding(num_classes + 1, 4 * ch) if num_classes else None
+    def forward(self, t, y=None):
+        emb = self.mlp(timestep_embedding(t, self.ch))
+        if self.label_emb is None:
+            if y is not None: raise ValueError("this model is unconditional (num_classes=0) but got class labels")
+            return emb
+        if y is None: y = torch.full_like(t, self.num_classes)
+        return emb + self.label_emb(y)
 
 class Encoder(nn.Module):
     "First half of the U-Net (Eq. 2): x_t, emb -> h_enc, the list of all skip features, highest resolution first."
@@ -123,12 +132,13 @@ class UNet(nn.Module):
     def __init__(self, cfg:UNetConfig):
         super().__init__()
         self.cfg = cfg
-        self.time_embed = TimeEmbed(cfg.ch)
+        self.time_embed = TimeEmbed(cfg.ch, cfg.num_classes)
         self.encoder = Encoder(cfg)
         self.middle = Middle(cfg, self.encoder.out_ch)
         self.decoder = Decoder(cfg, self.encoder.skip_chans, cfg.in_ch)
 
-    def forward(self, x, t):
-        emb = self.time_embed(t)
+    def forward(self, x, t, y=None):
+        "eps_hat for x_t at timesteps t (and class labels y for a conditional model)."
+        emb = self.time_embed(t, y)
         hs = self.encoder(x, emb)
         return self.decoder(self.middle(hs[-1], emb), hs, emb)
