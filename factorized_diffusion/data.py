@@ -11,7 +11,7 @@ from torch.utils.data import Dataset
 from fastai.data.core import DataLoaders
 
 # %% auto #0
-__all__ = ['SHAPES', 'SPLIT_OFFSETS', 'make_shape_image', 'ShapesDataset', 'shapes_dls']
+__all__ = ['SHAPES', 'SPLIT_OFFSETS', 'IMAGE_EXTS', 'make_shape_image', 'ShapesDataset', 'shapes_dls', 'ImageFolder']
 
 # %% ../nbs/05_data.ipynb #8f4c7df4
 SHAPES = ('disc', 'ellipse', 'rectangle', 'triangle')
@@ -89,3 +89,73 @@ def shapes_dls(n_train:int=2000, n_valid:int=256, size:int=32, bs:int=32, seed:i
     tr = ShapesDataset(n_train, size, 'train', seed, with_labels, **kwargs)
     va = ShapesDataset(n_valid, size, 'valid', seed, with_labels, **kwargs)
     return DataLoaders.from_dsets(tr, va, bs=bs, device=device, drop_last=True, num_workers=0)
+
+# %% ../nbs/05_data.ipynb #a0968fa0
+import warnings
+from pathlib import Path
+from PIL import Image, UnidentifiedImageError
+import numpy as np
+
+IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.webp', '.bmp')
+
+def _to_rgb(im:Image.Image, fname, noted:set) -> Image.Image:
+    "Convert any PIL mode to 8-bit RGB, noting each non-RGB mode once."
+    if im.mode == 'RGB': return im
+    if im.mode not in noted:
+        noted.add(im.mode); warnings.warn(f"{fname}: image mode {im.mode} converted to RGB (further {im.mode} images convert silently)")
+    if im.mode in ('I;16', 'I;16B', 'I;16L', 'I', 'F'):     # 16/32-bit grayscale: rescale to 8 bits
+        a = np.asarray(im, dtype=np.float64)
+        lo, hi = a.min(), a.max()
+        im = Image.fromarray(((a - lo) / max(hi - lo, 1e-12) * 255).astype(np.uint8))
+    if im.mode in ('RGBA', 'LA', 'PA') or (im.mode == 'P' and 'transparency' in im.info):
+        im = im.convert('RGBA'); bg = Image.new('RGBA', im.size, (255, 255, 255, 255))
+        return Image.alpha_composite(bg, im).convert('RGB')          # transparent pixels become white
+    return im.convert('RGB')
+
+def _resize_crop(im:Image.Image, size:int, resample) -> Image.Image:
+    "Resize the short side to `size`, then centre-crop to size x size."
+    w, h = im.size; s = size / min(w, h)
+    im = im.resize((max(size, round(w * s)), max(size, round(h * s))), resample)
+    w, h = im.size; l, t = (w - size) // 2, (h - size) // 2
+    return im.crop((l, t, l + size, t + size))
+
+class ImageFolder(Dataset):
+    "Images under `path` (recursively) as (3,S,S) tensors in [-1,1]; with `mask_path`, (image, mask) pairs."
+    def __init__(self, path, size:int=64, mask_path=None, skip_bad:bool=False):
+        self.path, self.size, self.skip_bad, self.noted = Path(path), size, skip_bad, set()
+        if not self.path.is_dir(): raise FileNotFoundError(f"image folder {self.path} does not exist")
+        self.files = sorted(p for p in self.path.rglob('*') if p.suffix.lower() in IMAGE_EXTS)
+        if not self.files: raise ValueError(f"no images ({', '.join(IMAGE_EXTS)}) under {self.path}: check the path")
+        self.mask_path = None if mask_path is None else Path(mask_path)
+        if self.mask_path is not None:
+            if not self.mask_path.is_dir(): raise FileNotFoundError(f"mask folder {self.mask_path} does not exist")
+            masks = {p.relative_to(self.mask_path).with_suffix(''): p for p in self.mask_path.rglob('*') if p.suffix.lower() in IMAGE_EXTS}
+            missing = [f for f in self.files if f.relative_to(self.path).with_suffix('') not in masks]
+            if missing: raise ValueError(f"{len(missing)} images have no mask in {self.mask_path} (same relative path and stem), e.g. {missing[0]}")
+            self.masks = [masks[f.relative_to(self.path).with_suffix('')] for f in self.files]
+    def __len__(self): return len(self.files)
+
+    def load(self, i):
+        f = self.files[i]
+        try:
+            with Image.open(f) as im: im.load(); img = _to_rgb(im, f, self.noted)
+        except (OSError, UnidentifiedImageError, ValueError) as e:
+            raise ValueError(f"cannot read image {f} ({e}): remove or replace the file, or pass skip_bad=True") from e
+        x = torch.from_numpy(np.asarray(_resize_crop(img, self.size, Image.BICUBIC), dtype=np.float32)).permute(2, 0, 1) / 127.5 - 1
+        if self.mask_path is None: return (x,)
+        mf = self.masks[i]
+        try:
+            with Image.open(mf) as m: m.load(); m = m.convert('L')
+        except (OSError, UnidentifiedImageError, ValueError) as e:
+            raise ValueError(f"cannot read mask {mf} ({e}): remove or replace the file") from e
+        if m.size != img.size: raise ValueError(f"mask {mf} is {m.size[0]}x{m.size[1]} but its image {f} is {img.size[0]}x{img.size[1]}")
+        mk = torch.from_numpy(np.asarray(_resize_crop(m, self.size, Image.NEAREST)) > 0).float()[None]
+        return x, mk
+
+    def __getitem__(self, i):
+        if not self.skip_bad: return self.load(i)
+        for j in range(len(self)):   # a bad file is replaced by the next readable one, so batches and epochs keep their size
+            try: return self.load((i + j) % len(self))
+            except ValueError as e:
+                if self.files[(i + j) % len(self)] not in self.noted: self.noted.add(self.files[(i + j) % len(self)]); warnings.warn(f"skipped: {e}")
+        raise ValueError(f"no readable image under {self.path}")

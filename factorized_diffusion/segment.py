@@ -102,7 +102,8 @@ def plot_segmentation(images, gt, masks, fg_channels, n:int=8, fname=None):
 
 # %% ../nbs/07_segment.ipynb #f5036799
 class SegmentationCurve(Callback):
-    "Every `every` training steps, score segmentation on fixed (valid, test) images; rows kept in `self.rows` and `csv_path`."
+    """Every `every` training steps, score segmentation on fixed (valid, test) images; rows kept in `self.rows` and
+    appended to `csv_path`. Scores the EMA weights when training keeps an EMA (`10_training`), else the raw weights."""
     order = 85
     def __init__(self, valid, test, every:int=100, csv_path=None, t:int=30):
         self.valid, self.test, self.every, self.csv_path, self.t = valid, test, every, csv_path, t
@@ -110,15 +111,18 @@ class SegmentationCurve(Callback):
     def before_fit(self): self.t0 = time.time()
     def after_batch(self):
         if self.training and self.train_iter % self.every == 0: self.measure()
+    def eval_model(self):
+        ema = next((c.ema.module for c in self.learn.cbs if 'ema' in vars(c)), None)   # an EMACallback (10_training)
+        return ema if ema is not None else getattr(self.model, 'module', self.model)
     def measure(self):
-        res = evaluate_segmentation(self.model, *self.valid, *self.test, t=self.t)
+        res = evaluate_segmentation(self.eval_model(), *self.valid, *self.test, t=self.t)
         row = dict(step=self.train_iter, seconds=round(time.time() - self.t0, 1), fg_channels='+'.join(map(str, res['fg_channels'])),
                    **{f'strict_{k}': round(v, 4) for k, v in res['strict'].items()},
                    **{f'permissive_{k}': round(v, 4) for k, v in res['permissive'].items()})
         self.rows.append(row)
         if self.csv_path is not None:
-            new = not Path(self.csv_path).exists() or len(self.rows) == 1
-            with open(self.csv_path, 'w' if new else 'a', newline='') as f:
-                w = csv.DictWriter(f, fieldnames=list(row)); 
+            new = not Path(self.csv_path).exists()
+            with open(self.csv_path, 'a', newline='') as f:
+                w = csv.DictWriter(f, fieldnames=list(row))
                 if new: w.writeheader()
                 w.writerow(row)

@@ -2,10 +2,13 @@
 (Notebook cells cannot hold these: they need a fresh process and the shell.)"""
 import json, os, subprocess, sys
 from pathlib import Path
+import numpy as np
 import pytest
+from PIL import Image
 
 BIN = Path(sys.executable).parent
 ENV = dict(os.environ, OMP_NUM_THREADS='1', MPLBACKEND='Agg')
+TINY = ['--preset', 'tiny', '--train_preset', 'tiny', '--n_train', 32]
 
 def run(*args, ok=True):
     r = subprocess.run([str(BIN / args[0]), *map(str, args[1:])], capture_output=True, text=True, env=ENV, timeout=600)
@@ -15,23 +18,35 @@ def run(*args, ok=True):
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp('train')
-    r = run('fd_train', '--out', out, '--preset', 'tiny', '--steps', 4, '--bs', 8, '--n_train', 32, '--save_every', 2)
+    r = run('fd_train', '--out', out, *TINY, '--steps', 4, '--save_every', 2, '--eval_every', 2)
     return out, r
 
-def test_train_writes_checkpoint_log_and_scores(trained):
+def test_train_writes_checkpoint_logs_and_scores(trained):
     out, r = trained
-    assert (out / 'model.safetensors').exists() and not list(out.glob('*.tmp'))
+    ck = out / 'checkpoint'
+    assert {p.name for p in ck.iterdir()} == {'model.safetensors', 'raw.safetensors', 'state.pt', 'run.json'}
+    assert not (out / 'checkpoint.tmp').exists()
     assert len((out / 'loss.csv').read_text().splitlines()) == 5           # header + 4 steps
+    assert len((out / 'curve.csv').read_text().splitlines()) == 3          # header + steps 2, 4
     scores = json.loads((out / 'scores.json').read_text())
     assert set(scores['strict']) == {'acc', 'iou', 'dice'} and 0 <= scores['strict']['iou'] <= 1
-    assert 'trained 4 steps' in r.stdout and 'permissive' in r.stdout
+    assert 'trained to step 4' in r.stdout and 'permissive' in r.stdout
     assert (out / 'segmentation.png').stat().st_size > 1000
+
+def test_resume_continues(trained, tmp_path):
+    out, _ = trained
+    import shutil; run_dir = tmp_path / 'r'; shutil.copytree(out, run_dir)
+    r = run('fd_train', '--out', run_dir, *TINY, '--steps', 6, '--report_after', 'False')
+    assert 'trained to step 6' in r.stdout
+    assert len((run_dir / 'loss.csv').read_text().splitlines()) == 7       # 4 old rows + 2 new, one header
+    r = run('fd_train', '--out', run_dir, '--preset', 'tiny', '--K', 4, '--train_preset', 'tiny', '--n_train', 32, ok=False)
+    assert r.returncode != 0 and "'K': (3, 4)" in r.stderr
 
 def test_segment_with_checkpoint(trained, tmp_path):
     out, _ = trained
-    r = run('fd_segment', out / 'model.safetensors', '--out', tmp_path)
+    r = run('fd_segment', out, '--out', tmp_path)                          # a run folder is enough
     assert 'strict (fixed channels)' in r.stdout and (tmp_path / 'segmentation.png').exists()
-    # same checkpoint, same images, same noise seed: the same scores as fd_train's report
+    # same EMA weights, same images, same noise seed: the same scores as fd_train's report
     assert json.loads((tmp_path / 'scores.json').read_text())['strict'] == json.loads((out / 'scores.json').read_text())['strict']
 
 def test_segment_bad_checkpoints(tmp_path):
@@ -42,9 +57,31 @@ def test_segment_bad_checkpoints(tmp_path):
     assert r.returncode != 0 and 'not a readable safetensors checkpoint' in r.stderr
 
 def test_baseline_checkpoint_has_no_masks(tmp_path):
-    run('fd_train', '--out', tmp_path, '--preset', 'tiny', '--arch', 'unet', '--steps', 2, '--bs', 8, '--n_train', 16)
-    r = run('fd_segment', tmp_path / 'model.safetensors', ok=False)
+    run('fd_train', '--out', tmp_path, *TINY, '--arch', 'unet', '--steps', 2)
+    r = run('fd_segment', tmp_path, ok=False)
     assert r.returncode != 0 and 'baseline U-Net, which has no masks' in r.stderr
+
+def test_image_folder_training_and_bad_files(tmp_path):
+    imgs, msks = tmp_path / 'imgs', tmp_path / 'masks'; imgs.mkdir(); msks.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(12):
+        a = np.zeros((24, 20), np.uint8); a[4:16, 5:15] = 255
+        Image.fromarray(rng.integers(0, 255, (24, 20, 3), dtype=np.uint8)).save(imgs / f'{i}.png')
+        Image.fromarray(a).save(msks / f'{i}.png')
+    r = run('fd_train', '--out', tmp_path / 'run', '--data', imgs, '--masks', msks, '--preset', 'tiny', '--train_preset', 'tiny', '--steps', 2, '--bs', 4)
+    assert 'strict (fixed channels)' in r.stdout
+    (imgs / 'zz_broken.png').write_bytes(b'not a png')
+    Image.fromarray(np.zeros((24, 20), np.uint8)).save(msks / 'zz_broken.png')
+    r = run('fd_train', '--out', tmp_path / 'run2', '--data', imgs, '--preset', 'tiny', '--train_preset', 'tiny', '--steps', 3, '--bs', 4, ok=False)
+    assert r.returncode != 0 and 'zz_broken.png' in r.stderr and 'skip_bad' in r.stderr
+    r = run('fd_train', '--out', tmp_path / 'run3', '--data', imgs, '--preset', 'tiny', '--train_preset', 'tiny', '--steps', 3, '--bs', 4, '--skip_bad', 'True')
+    assert 'trained to step 3' in r.stdout
+    r = run('fd_train', '--out', tmp_path / 'run4', '--data', tmp_path / 'nothing_here', '--preset', 'tiny', ok=False)
+    assert r.returncode != 0 and 'does not exist' in r.stderr
+
+def test_unwritable_output(tmp_path):
+    r = run('fd_train', '--out', '/proc/not_writable', *TINY, '--steps', 1, ok=False)
+    assert r.returncode != 0 and 'cannot write to the run folder' in r.stderr
 
 def test_demo_rejects_missing_checkpoint(tmp_path):
     r = run('fd_demo', '--out', tmp_path, '--steps', 1, '--checkpoint', tmp_path / 'nope.safetensors', ok=False)
