@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_training.ipynb #21db7af2
 from __future__ import annotations
-import contextlib, dataclasses, json, math, os, random, shutil
+import contextlib, csv, dataclasses, json, math, os, random, shutil, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
@@ -25,7 +25,7 @@ from .learner import ddpm_learner, save_model, MODEL_KINDS, StopAfter
 
 # %% auto #0
 __all__ = ['TRAIN_PRESETS', 'TrainConfig', 'ema_decay_at', 'EMACallback', 'SeededDL', 'seeded_dls', 'SetEpoch', 'steps_per_epoch',
-           'save_checkpoint', 'find_checkpoint', 'config_diff', 'NaNGuard', 'train']
+           'save_checkpoint', 'find_checkpoint', 'config_diff', 'LossLog', 'NaNGuard', 'train']
 
 # %% ../nbs/10_training.ipynb #9c633207
 @dataclass
@@ -167,6 +167,21 @@ def config_diff(saved:dict, wanted:dict) -> dict:
     return {k: (saved.get(k), wanted.get(k)) for k in sorted(set(saved) | set(wanted)) if saved.get(k) != wanted.get(k)}
 
 # %% ../nbs/10_training.ipynb #990b60ea
+class LossLog(Callback):
+    "Append `step,loss,seconds` to a CSV file after every training step (line-buffered, so `tail -f` works)."
+    order = 80
+    def __init__(self, path, append:bool=False): self.path, self.append = Path(path), append
+    def before_fit(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        new = not (self.append and self.path.exists())
+        self.f = open(self.path, 'w' if new else 'a', newline='', buffering=1)
+        self.w = csv.writer(self.f)
+        if new: self.w.writerow(['step', 'loss', 'seconds'])
+        self.t0 = time.time()
+    def after_batch(self):
+        if self.training: self.w.writerow([self.train_iter, f'{self.loss.item():.6f}', f'{time.time() - self.t0:.2f}'])
+    def after_fit(self): self.f.close()
+
 class NaNGuard(Callback):
     "Stop with a clear message when the loss stops being finite, instead of training on NaNs."
     order = 60
