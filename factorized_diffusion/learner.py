@@ -21,8 +21,7 @@ from .unet import UNetConfig, UNet
 from .factorized import FactorizedUNet
 
 # %% auto #0
-__all__ = ['MODEL_KINDS', 'DDPMCallback', 'StopAfter', 'ddpm_learner', 'fit_steps', 'save_model', 'read_meta', 'load_model',
-           'CheckpointCallback']
+__all__ = ['MODEL_KINDS', 'DDPMCallback', 'StopAfter', 'ddpm_learner', 'fit_steps', 'save_model', 'read_meta', 'load_model']
 
 # %% ../nbs/06_learner.ipynb #84d19160
 # importing fastai.callback.progress registers its progress bars (and `Learner.no_bar`) with every Learner
@@ -126,12 +125,3 @@ def load_model(path, cfg:UNetConfig=None, device=None):
     with safe_open(str(path), 'pt') as f: sd = {k: f.get_tensor(k) for k in f.keys()}
     model.load_state_dict(sd)
     return model.to(default_device(device)).eval()
-
-# %% ../nbs/06_learner.ipynb #510779de
-class CheckpointCallback(Callback):
-    "Save the model with `save_model` every `every` optimiser steps and after fit."
-    order = 90
-    def __init__(self, path, every:int=500): self.path, self.every = Path(path), every
-    def after_step(self):
-        if self.train_iter % self.every == 0: save_model(self.model, self.path, step=self.train_iter)
-    def after_fit(self): save_model(self.model, self.path, step=self.train_iter)
