@@ -86,9 +86,9 @@ def evaluate_segmentation(model, valid_images, valid_masks, test_images, test_ma
 def format_scores(res:dict) -> str:
     "A small text table of an `evaluate_segmentation` result."
     lines = [f"segmentation at t={res['t']} on {res['n_test']} test images (foreground channels {res['fg_channels']} chosen on {res['n_valid']} labelled validation images)",
-             f"{'rule':34s} {'Acc':>6s} {'IOU':>6s} {'DICE':>6s}"]
+             f"{'rule':38s} {'Acc':>6s} {'IOU':>6s} {'DICE':>6s}"]
     for name, key in (('strict (fixed channels)', 'strict'), ('permissive (IEM/ReDO per-image best)', 'permissive')):
-        r = res[key]; lines.append(f"{name:34s} {100 * r['acc']:6.1f} {100 * r['iou']:6.1f} {100 * r['dice']:6.1f}")
+        r = res[key]; lines.append(f"{name:38s} {100 * r['acc']:6.1f} {100 * r['iou']:6.1f} {100 * r['dice']:6.1f}")
     return '\n'.join(lines)
 
 def plot_segmentation(images, gt, masks, fg_channels, n:int=8, fname=None):
