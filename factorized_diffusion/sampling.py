@@ -9,7 +9,7 @@ from fastprogress.fastprogress import progress_bar
 from .scheduler import DDPMScheduler
 
 # %% auto #0
-__all__ = ['ddpm_sample']
+__all__ = ['ddpm_sample', 'ddim_sample']
 
 # %% ../nbs/08_sampling.ipynb #07f52a7e
 @torch.no_grad()
@@ -34,3 +34,31 @@ def ddpm_sample(model, n:int=8, sched:DDPMScheduler=None, seed:int=0, keep_every
         x = step.prev_sample
     model.train(was_training)
     return dict(images=x.clamp(-1, 1).cpu(), masks=None if masks is None else masks.cpu(), trajectory=traj)
+
+# %% ../nbs/08_sampling.ipynb #1efbbbe8
+@torch.no_grad()
+def ddim_sample(model, n:int=8, steps:int=50, eta:float=0., sched:DDPMScheduler=None, seed:int=0, progress:bool=True, y=None) -> dict:
+    "DDIM sampling on `steps` evenly strided timesteps; returns dict(images, masks) like `ddpm_sample`."
+    cfg, dev = model.cfg, next(model.parameters()).device
+    sched = (sched or DDPMScheduler()).to(dev)
+    if not 1 <= steps <= sched.T: raise ValueError(f"steps must be in 1..{sched.T}, got {steps}")
+    g = torch.Generator(device=dev).manual_seed(seed)
+    was_training = model.training; model.eval()
+    ts = torch.linspace(sched.T - 1, 0, steps).round().long().tolist()
+    x = torch.randn(n, cfg.in_ch, cfg.img_size, cfg.img_size, generator=g, device=dev)
+    if y is not None: y = torch.as_tensor(y, device=dev).long().expand(n)
+    masks, ac = None, sched.alphas_cumprod
+    for i in (progress_bar(range(steps)) if progress else range(steps)):
+        t = ts[i]
+        out = model(x, torch.full((n,), t, device=dev, dtype=torch.long), y)
+        eps, masks = (out[0], out[1]) if isinstance(out, tuple) else (out, None)
+        a_t = ac[t].to(x.dtype)
+        x0 = ((x - (1 - a_t).sqrt() * eps) / a_t.sqrt()).clamp(-1, 1)
+        if i == steps - 1: x = x0; break
+        a_p = ac[ts[i + 1]].to(x.dtype)
+        sigma = eta * ((1 - a_p) / (1 - a_t) * (1 - a_t / a_p)).sqrt()
+        eps = (x - a_t.sqrt() * x0) / (1 - a_t).sqrt()          # the noise consistent with the clamped x0
+        x = a_p.sqrt() * x0 + (1 - a_p - sigma ** 2).clamp(min=0).sqrt() * eps
+        if eta > 0: x = x + sigma * torch.randn(x.shape, generator=g, device=dev, dtype=x.dtype)
+    model.train(was_training)
+    return dict(images=x.clamp(-1, 1).cpu(), masks=None if masks is None else masks.cpu())
