@@ -14,7 +14,8 @@ from .scheduler import DDPMScheduler
 
 # %% auto #0
 __all__ = ['segment', 'fg_metrics', 'channel_subsets', 'union_fg', 'choose_fg_channels', 'score_strict', 'score_permissive',
-           'evaluate_segmentation', 'format_scores', 'plot_segmentation', 'SegmentationCurve']
+           'evaluate_segmentation', 'format_scores', 'plot_segmentation', 'multiclass_scores', 't_sweep',
+           'SegmentationCurve']
 
 # %% ../nbs/07_segment.ipynb #abb6fdf5
 @torch.no_grad()
@@ -101,6 +102,29 @@ def plot_segmentation(images, gt, masks, fg_channels, n:int=8, fname=None):
     return show_images(rows, row_titles=['image', 'ground truth', 'K masks', 'predicted fg'], fname=fname)
 
 # %% ../nbs/07_segment.ipynb #f5036799
+def multiclass_scores(masks:torch.Tensor, gt:torch.Tensor, n_classes:int=None, ignore_index:int=255) -> dict:
+    "Pixel accuracy and mIOU of argmax(masks) (N,K,H,W) against labels `gt` (N,H,W), channels matched to classes by Hungarian."
+    from scipy.optimize import linear_sum_assignment
+    pred, gt = masks.argmax(1).flatten(), gt.long().flatten()
+    keep = gt != ignore_index; pred, gt = pred[keep], gt[keep]
+    K, C = masks.shape[1], n_classes or int(gt.max()) + 1
+    conf = torch.bincount(pred * C + gt, minlength=K * C).reshape(K, C).double()   # conf[k, c] = pixels of channel k on class c
+    rows, cols = linear_sum_assignment(-conf.numpy())
+    mapping = {int(k): int(c) for k, c in zip(rows, cols)}
+    mapped = torch.tensor([mapping.get(k, -1) for k in range(K)])[pred]
+    ious = []
+    for c in range(C):
+        inter = ((mapped == c) & (gt == c)).sum().item(); union = ((mapped == c) | (gt == c)).sum().item()
+        ious.append(inter / union if union else float('nan'))
+    ious_t = torch.tensor(ious)
+    return dict(acc=(mapped == gt).double().mean().item(), miou=ious_t.nanmean().item(), ious=ious, mapping=mapping)
+
+# %% ../nbs/07_segment.ipynb #65f9ec47
+def t_sweep(model, valid, test, ts=range(0, 61, 10), **kwargs) -> list:
+    "Strict and permissive scores at each t in `ts`: a list of dicts (t, fg_channels, strict, permissive)."
+    return [{k: v for k, v in evaluate_segmentation(model, *valid, *test, t=t, **kwargs).items() if k != 'masks'} for t in ts]
+
+# %% ../nbs/07_segment.ipynb #55a99b16
 class SegmentationCurve(Callback):
     """Every `every` training steps, score segmentation on fixed (valid, test) images; rows kept in `self.rows` and
     appended to `csv_path`. Scores the EMA weights when training keeps an EMA (`10_training`), else the raw weights."""
