@@ -9,7 +9,7 @@ from fastprogress.fastprogress import progress_bar
 from .scheduler import DDPMScheduler
 
 # %% auto #0
-__all__ = ['ddpm_sample', 'ddim_sample']
+__all__ = ['ddpm_sample', 'ddim_sample', 'interpolate']
 
 # %% ../nbs/08_sampling.ipynb #07f52a7e
 @torch.no_grad()
@@ -62,3 +62,25 @@ def ddim_sample(model, n:int=8, steps:int=50, eta:float=0., sched:DDPMScheduler=
         if eta > 0: x = x + sigma * torch.randn(x.shape, generator=g, device=dev, dtype=x.dtype)
     model.train(was_training)
     return dict(images=x.clamp(-1, 1).cpu(), masks=None if masks is None else masks.cpu())
+
+# %% ../nbs/08_sampling.ipynb #33c48ad4
+@torch.no_grad()
+def interpolate(model, x_a:torch.Tensor, x_b:torch.Tensor, n:int=7, t:int=250, sched:DDPMScheduler=None, seed:int=0,
+                progress:bool=False) -> dict:
+    "Images and masks along a path between real images `x_a`, `x_b` (C,H,W) through the noised latent at timestep `t`."
+    dev = next(model.parameters()).device
+    sched = (sched or DDPMScheduler()).to(dev)
+    g = torch.Generator(device=dev).manual_seed(seed)
+    eps = torch.randn(x_a.shape, generator=g, device=dev)
+    tt = torch.full((1,), t, device=dev, dtype=torch.long)
+    za, zb = sched.add_noise(x_a[None].to(dev), eps[None], tt), sched.add_noise(x_b[None].to(dev), eps[None], tt)
+    w = torch.linspace(0, 1, n, device=dev).view(-1, 1, 1, 1)
+    x = (1 - w) * za + w * zb
+    was_training = model.training; model.eval()
+    masks = None
+    for s in (progress_bar(range(t, -1, -1)) if progress else range(t, -1, -1)):
+        out = model(x, torch.full((n,), s, device=dev, dtype=torch.long))
+        e, masks = (out[0], out[1]) if isinstance(out, tuple) else (out, None)
+        x = sched.step(e, s, x, generator=g).prev_sample
+    model.train(was_training)
+    return dict(images=x.clamp(-1, 1).cpu(), masks=None if masks is None else masks.cpu(), weights=w.flatten().cpu())

@@ -15,7 +15,7 @@ from .scheduler import DDPMScheduler
 # %% auto #0
 __all__ = ['segment', 'fg_metrics', 'channel_subsets', 'union_fg', 'choose_fg_channels', 'score_strict', 'score_permissive',
            'evaluate_segmentation', 'format_scores', 'plot_segmentation', 'multiclass_scores', 't_sweep',
-           'SegmentationCurve']
+           'SegmentationCurve', 'plot_masks', 'mask_explorer']
 
 # %% ../nbs/07_segment.ipynb #abb6fdf5
 @torch.no_grad()
@@ -150,3 +150,22 @@ class SegmentationCurve(Callback):
                 w = csv.DictWriter(f, fieldnames=list(row))
                 if new: w.writeheader()
                 w.writerow(row)
+
+# %% ../nbs/07_segment.ipynb #1fa1c7f4
+def plot_masks(model, image:torch.Tensor, t:int=30, seed:int=0, fname=None):
+    "Figure: `image`, its K soft masks at noise level `t` (one panel per channel), and the argmax segmentation."
+    from factorized_diffusion.core import MASK_COLORS, to_display
+    m = segment(model, image[None], t=t, seed=seed)[0]
+    K = m.shape[0]
+    cols = MASK_COLORS[torch.arange(K) % len(MASK_COLORS)]
+    panels = [to_display(image)] + [(m[k, :, :, None] * cols[k]).numpy() for k in range(K)]
+    panels.append(overlay_masks(image, torch.nn.functional.one_hot(m.argmax(0), K).permute(2, 0, 1).float(), 0.7))
+    titles = ['image'] + [f'channel {k}' for k in range(K)] + ['argmax']
+    return show_images([panels], titles=titles, size=1.6, fname=fname)
+
+def mask_explorer(model, images:torch.Tensor, t:int=30):
+    "Interactive (Jupyter): sliders for the image index and t over `plot_masks`."
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+    def show(i=0, t=t): plot_masks(model, images[i], t=t); plt.show()
+    return w.interact(show, i=w.IntSlider(0, 0, len(images) - 1), t=w.IntSlider(t, 0, 999, 10))
