@@ -23,8 +23,8 @@ test: env
 	if [ "$$before" != "$$after" ]; then \
 	  echo "nbdev_export changed factorized_diffusion/: the package and the notebooks disagree. Run nbdev_export and commit both."; exit 1; fi
 	$(BIN)/pyflakes factorized_diffusion
-	$(BIN)/nbdev_test --n_workers 2 --timing
-	$(BIN)/pytest -q tests
+	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing
+	OMP_NUM_THREADS=1 $(BIN)/pytest -q tests
 
 export: env
 	$(BIN)/nbdev_export
