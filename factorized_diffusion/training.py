@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_training.ipynb #21db7af2
 from __future__ import annotations
-import contextlib, csv, dataclasses, json, math, os, random, shutil, time
+import contextlib, csv, dataclasses, json, math, os, random, shutil, signal, threading, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
@@ -43,6 +43,11 @@ class TrainConfig:
     compile:bool = False       # torch.compile the model
     p_uncond:float = 0.        # classifier-free label dropout (conditional models)
     save_every:int = 1000      # checkpoint every N steps (and at the end, and on Ctrl-C)
+
+    def __post_init__(self):
+        for k in ('lr', 'bs', 'steps', 'save_every'):
+            if getattr(self, k) <= 0: raise ValueError(f"TrainConfig.{k} must be positive, got {getattr(self, k)}")
+        if not 0 <= self.ema_decay < 1: raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
 
     def to_dict(self): return asdict(self)
     @classmethod
@@ -191,6 +196,16 @@ class NaNGuard(Callback):
             raise FloatingPointError(f"training loss became {self.loss.item()} at step {self.train_iter}: lower the learning "
                                      f"rate or set grad_clip; the last good checkpoint is in {self.run_dir}/checkpoint")
 
+class _StopOnCtrlC(Callback):
+    "Ctrl-C during `fit` finishes the current step, then stops: the checkpoint saved on the way out is consistent."
+    order = 95
+    def __init__(self): self.hit = self.forced = False
+    def handler(self, sig, frame):
+        if self.hit: self.forced = True; raise KeyboardInterrupt   # a second Ctrl-C stops at once (no checkpoint then)
+        self.hit = True; print("\nCtrl-C: finishing this step and saving a checkpoint (Ctrl-C again to stop at once)")
+    def after_batch(self):
+        if self.hit and self.training: raise KeyboardInterrupt
+
 class _Checkpoint(Callback):
     order = 90
     def __init__(self, save): self.save = save
@@ -246,15 +261,21 @@ def train(run_dir, mcfg:UNetConfig, tcfg:TrainConfig, train_ds, valid_ds, arch:s
         _set_rng_state(state['rng'])
     def save(step): return save_checkpoint(run_dir, learn, model, ema, mcfg, tcfg, step)
     save.every = tcfg.save_every
-    cbs_fit = [_Checkpoint(save)] + list(extra_cbs or [])
+    stopper = _StopOnCtrlC()
+    cbs_fit = [_Checkpoint(save), stopper] + list(extra_cbs or [])
     if start >= tcfg.steps: return learn, model, ema
     n_iter = steps_per_epoch(learn)
     quiet = contextlib.ExitStack()
     if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
     if is_distributed(): quiet.enter_context(learn.distrib_ctx(cpu=device.type == 'cpu'))
+    main = threading.current_thread() is threading.main_thread()
+    old_handler = signal.signal(signal.SIGINT, stopper.handler) if main else None
     try:
         with quiet: learn.fit(math.ceil(tcfg.steps / n_iter), start_epoch=start // n_iter, cbs=[StopAfter(tcfg.steps)] + cbs_fit)
     except KeyboardInterrupt:
-        save(learn.train_iter); print(f"\ninterrupted at step {learn.train_iter}: checkpoint saved in {run_dir}/checkpoint; run again to resume")
+        if stopper.hit and not stopper.forced:   # stopped between steps: the state is consistent
+            save(learn.train_iter); print(f"interrupted after step {learn.train_iter}: checkpoint saved in {run_dir}/checkpoint; run again to resume")
         raise
+    finally:
+        if main: signal.signal(signal.SIGINT, old_handler)
     return learn, model, ema
