@@ -49,6 +49,13 @@ def test_segment_with_checkpoint(trained, tmp_path):
     # same EMA weights, same images, same noise seed: the same scores as fd_train's report
     assert json.loads((tmp_path / 'scores.json').read_text())['strict'] == json.loads((out / 'scores.json').read_text())['strict']
 
+def test_sample_from_run_folder(trained, tmp_path):
+    out, _ = trained
+    r = run('fd_sample', out, '--out', tmp_path, '--n', 3, '--bs', 2, '--sampler', 'ddim', '--steps', 4)
+    assert '3 samples (ddim, 4 steps)' in r.stdout
+    assert sorted(p.name for p in tmp_path.glob('0000[0-2].png')) == ['00000.png', '00001.png', '00002.png']
+    assert (tmp_path / 'grid.png').exists() and (tmp_path / '00002_mask.png').exists()
+
 def test_segment_bad_checkpoints(tmp_path):
     r = run('fd_segment', tmp_path / 'missing.safetensors', ok=False)
     assert r.returncode != 0 and 'no checkpoint at' in r.stderr
