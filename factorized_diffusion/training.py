@@ -224,7 +224,8 @@ def train(run_dir, mcfg:UNetConfig, tcfg:TrainConfig, train_ds, valid_ds, arch:s
           device=None, extra_cbs=None, progress:bool=True):
     "Train (or resume) a `arch` model on `train_ds` into `run_dir`; see the notebook for what is saved."
     run_dir, device = Path(run_dir), ddp_device(device)
-    try: run_dir.mkdir(parents=True, exist_ok=True); (run_dir / '.write_test').touch(); (run_dir / '.write_test').unlink()
+    probe = run_dir / f'.write_test.{os.getpid()}'   # one per process: DDP ranks check at the same moment
+    try: run_dir.mkdir(parents=True, exist_ok=True); probe.touch(); probe.unlink()
     except OSError as e: raise PermissionError(f"cannot write to the run folder {run_dir} ({e}): choose another output folder") from e
     ckpt = find_checkpoint(run_dir) if resume else None
     start, state = 0, None
@@ -268,7 +269,9 @@ def train(run_dir, mcfg:UNetConfig, tcfg:TrainConfig, train_ds, valid_ds, arch:s
     quiet = contextlib.ExitStack()
     if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
     if is_distributed(): quiet.enter_context(learn.distrib_ctx(cpu=device.type == 'cpu'))
-    main = threading.current_thread() is threading.main_thread()
+    # (not under DDP: ranks could stop at different steps and leave the others waiting in a collective; there the
+    # periodic checkpoints are what survives a Ctrl-C)
+    main = threading.current_thread() is threading.main_thread() and not is_distributed()
     old_handler = signal.signal(signal.SIGINT, stopper.handler) if main else None
     try:
         with quiet: learn.fit(math.ceil(tcfg.steps / n_iter), start_epoch=start // n_iter, cbs=[StopAfter(tcfg.steps)] + cbs_fit)
