@@ -9,7 +9,7 @@ __all__ = ['SHIPPED_CHECKPOINT', 'SampleGrid', 'get_data', 'report', 'train_run'
 # %% ../nbs/11_cli.ipynb #35fde062
 import json, time
 from pathlib import Path
-from .core import show_images, overlay_masks   # first: sets warning filters
+from .core import show_images, image_mask_rows   # first: sets warning filters
 from fastcore.script import call_parse, bool_arg
 from fastai.callback.core import Callback
 from fastai.torch_core import rank_distrib
@@ -36,7 +36,7 @@ class SampleGrid(Callback):
         model = ema if ema is not None else getattr(self.model, 'module', self.model)
         s = ddpm_sample(model, n=self.n, sched=DDPMScheduler(T=self.T), progress=False)
         model.train()
-        rows = [list(s['images'])] + ([[overlay_masks(x, m, 0.6) for x, m in zip(s['images'], s['masks'])]] if s['masks'] is not None else [])
+        rows = image_mask_rows(s['images'], s['masks'])
         show_images(rows, fname=self.out / f'samples_{self.train_iter:07d}.png')
 
 # %% ../nbs/11_cli.ipynb #d36a15c5
@@ -69,7 +69,7 @@ def report(model, out, evalsets, name:str='', n_samples:int=8, sample_T:int=1000
     scores = {k: v for k, v in res.items() if k != 'masks'}
     if n_samples:
         s = ddpm_sample(model, n=n_samples, sched=DDPMScheduler(T=sample_T), seed=seed, progress=progress)
-        rows = [list(s['images'])] + ([[overlay_masks(x, m, 0.6) for x, m in zip(s['images'], s['masks'])]] if s['masks'] is not None else [])
+        rows = image_mask_rows(s['images'], s['masks'])
         show_images(rows, row_titles=['generated', 'its masks'][:len(rows)], fname=out / 'samples.png')
     (out / 'scores.json').write_text(json.dumps(scores, indent=1))
     return scores
@@ -181,7 +181,7 @@ def sample_to_folder(model, out, n:int=16, bs:int=16, sampler:str='ddpm', steps:
         Image.fromarray(((x.permute(1, 2, 0) + 1) * 127.5).round().clamp(0, 255).byte().numpy()).save(out / f'{j:05d}.png')
         if masks is not None: Image.fromarray(masks[j].argmax(0).byte().numpy()).save(out / f'{j:05d}_mask.png')
     if masks is not None: torch.save(masks, out / 'masks.pt')
-    rows = [list(imgs[:16])] + ([[overlay_masks(x, m, 0.6) for x, m in zip(imgs[:16], masks[:16])]] if masks is not None else [])
+    rows = image_mask_rows(imgs[:16], None if masks is None else masks[:16])
     show_images(rows, fname=out / 'grid.png')
     return dict(images=imgs, masks=masks)
 

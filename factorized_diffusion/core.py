@@ -10,7 +10,8 @@ import torch
 import matplotlib.pyplot as plt
 
 # %% auto #0
-__all__ = ['MASK_COLORS', 'set_seed', 'default_device', 'to_display', 'colorize_masks', 'overlay_masks', 'show_images']
+__all__ = ['MASK_COLORS', 'set_seed', 'default_device', 'to_display', 'colorize_masks', 'overlay_masks', 'show_images',
+           'image_mask_rows']
 
 # %% ../nbs/00_core.ipynb #f4d2ed8f
 # fastai 2.8.7 calls torch.jit.script at import, which torch 2.14 flags as deprecated: noise for our users, not theirs to fix
@@ -68,3 +69,8 @@ def show_images(rows:list, titles:list=None, row_titles:list=None, size:float=1.
     fig.tight_layout()
     if fname is not None: fig.savefig(fname, dpi=100); plt.close(fig)
     return fig
+
+# %% ../nbs/00_core.ipynb #2af44cc6
+def image_mask_rows(images, masks=None, alpha:float=0.6) -> list:
+    "Grid rows for `show_images`: the images, and (if given) the images under their colourised masks."
+    return [list(images)] + ([[overlay_masks(x, m, alpha) for x, m in zip(images, masks)]] if masks is not None else [])
