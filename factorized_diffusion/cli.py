@@ -160,10 +160,8 @@ def fd_segment(checkpoint:str,             # a run folder, its checkpoint/ folde
 def resolve_checkpoint(checkpoint) -> Path:
     "A run folder, a checkpoint folder or a .safetensors file -> the weights file to load."
     p = Path(checkpoint)
-    if p.is_dir():
-        for cand in (p / 'model.safetensors', p / 'checkpoint' / 'model.safetensors', p / 'checkpoint.old' / 'model.safetensors'):
-            if cand.exists(): return cand
-    return p
+    if p.is_dir() and not (p / 'model.safetensors').exists() and (ck := find_checkpoint(p)) is not None: return ck / 'model.safetensors'
+    return p / 'model.safetensors' if p.is_dir() else p
 
 def sample_to_folder(model, out, n:int=16, bs:int=16, sampler:str='ddpm', steps:int=50, seed:int=0, label:int=None, progress:bool=True) -> dict:
     "Sample `n` images (and masks) in batches of `bs`; write PNGs, masks.pt and grid.png to `out`."
@@ -223,13 +221,13 @@ def fd_demo(out:str='runs/demo',      # output folder
     print("2/3 segmenting held-out images with the short run (EMA weights)")
     results = dict(short_run=report(model, out / 'short_run', evalsets, name=f"short run ({learn.train_iter} steps, this machine)",
                                     n_samples=0 if shipped else n_samples))
+    best = model
     if shipped:
-        md = read_meta(checkpoint)
+        md, best = read_meta(checkpoint), load_model(checkpoint, device=device)
         print(f"3/3 the shipped checkpoint {checkpoint} ({md.get('step')} steps): scores, pictures, {n_samples} generated samples")
-        results['shipped'] = report(load_model(checkpoint, device=device), out / 'shipped', evalsets, n_samples=n_samples,
+        results['shipped'] = report(best, out / 'shipped', evalsets, n_samples=n_samples,
                                     name=f"shipped checkpoint ({md.get('step')} steps, trained by fd_train; see data/README.md)")
     else: print(f"3/3 no shipped checkpoint at {checkpoint!r}: skipped")
-    best = load_model(checkpoint, device=device) if shipped else model
     comp = compare_baselines(best, *evalsets)
     results['baselines'] = {k: v for k, v in comp.items() if k != 'factorized (ours)'}
     print(f"\nthe {'shipped checkpoint' if shipped else 'short run'} next to two classical baselines on the same {len(evalsets[1][0])} images:")

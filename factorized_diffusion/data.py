@@ -122,7 +122,8 @@ def _resize_crop(im:Image.Image, size:int, resample) -> Image.Image:
 class ImageFolder(Dataset):
     "Images under `path` (recursively) as (3,S,S) tensors in [-1,1]; with `mask_path`, (image, mask) pairs."
     def __init__(self, path, size:int=64, mask_path=None, skip_bad:bool=False):
-        self.path, self.size, self.skip_bad, self.noted = Path(path), size, skip_bad, set()
+        self.path, self.size, self.skip_bad = Path(path), size, skip_bad
+        self.noted_modes, self.skipped = set(), set()   # warn once per image mode, once per bad file
         if not self.path.is_dir(): raise FileNotFoundError(f"image folder {self.path} does not exist")
         self.files = sorted(p for p in self.path.rglob('*') if p.suffix.lower() in IMAGE_EXTS)
         if not self.files: raise ValueError(f"no images ({', '.join(IMAGE_EXTS)}) under {self.path}: check the path")
@@ -138,7 +139,7 @@ class ImageFolder(Dataset):
     def load(self, i):
         f = self.files[i]
         try:
-            with Image.open(f) as im: im.load(); img = _to_rgb(im, f, self.noted)
+            with Image.open(f) as im: im.load(); img = _to_rgb(im, f, self.noted_modes)
         except (OSError, UnidentifiedImageError, ValueError) as e:
             raise ValueError(f"cannot read image {f} ({e}): remove or replace the file, or pass skip_bad=True") from e
         x = torch.from_numpy(np.asarray(_resize_crop(img, self.size, Image.BICUBIC), dtype=np.float32)).permute(2, 0, 1) / 127.5 - 1
@@ -155,7 +156,8 @@ class ImageFolder(Dataset):
     def __getitem__(self, i):
         if not self.skip_bad: return self.load(i)
         for j in range(len(self)):   # a bad file is replaced by the next readable one, so batches and epochs keep their size
-            try: return self.load((i + j) % len(self))
+            k = (i + j) % len(self)
+            try: return self.load(k)
             except ValueError as e:
-                if self.files[(i + j) % len(self)] not in self.noted: self.noted.add(self.files[(i + j) % len(self)]); warnings.warn(f"skipped: {e}")
+                if k not in self.skipped: self.skipped.add(k); warnings.warn(f"skipped: {e}")
         raise ValueError(f"no readable image under {self.path}")

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from fastprogress.fastprogress import progress_bar
 from fastai.callback.core import Callback
-from .core import default_device, show_images, overlay_masks
+from .core import show_images, overlay_masks
 from .scheduler import DDPMScheduler
 
 # %% auto #0
@@ -20,13 +20,13 @@ __all__ = ['segment', 'fg_metrics', 'channel_subsets', 'union_fg', 'choose_fg_ch
 # %% ../nbs/07_segment.ipynb #abb6fdf5
 @torch.no_grad()
 def segment(model, images:torch.Tensor, t:int=30, sched:DDPMScheduler=None, bs:int=64, seed:int=0,
-            device=None, progress:bool=False) -> torch.Tensor:
+            progress:bool=False) -> torch.Tensor:
     "Soft masks (N,K,H,W) of `images` (N,C,H,W) in [-1,1]: noise each to timestep `t` (Eq. 1), one mask-path pass (Eq. 4)."
     if images.ndim != 4: raise ValueError(f"images must be (N,C,H,W), got shape {tuple(images.shape)}")
     cfg = model.cfg
     if images.shape[1] != cfg.in_ch or images.shape[-1] != cfg.img_size or images.shape[-2] != cfg.img_size:
         raise ValueError(f"model expects ({cfg.in_ch},{cfg.img_size},{cfg.img_size}) images, got {tuple(images.shape[1:])}: resize/convert them first")
-    device = default_device(device) if device is not None else next(model.parameters()).device
+    device = next(model.parameters()).device          # images go where the model is
     sched = (sched or DDPMScheduler()).to(device)
     g = torch.Generator(device=device).manual_seed(seed)
     was_training = model.training; model.eval()

@@ -17,15 +17,15 @@ from fastai.callback.channelslast import ChannelsLast
 from fastai.data.core import TfmdDL, DataLoaders
 from fastai.torch_core import rank_distrib, num_distrib
 from fastcore.foundation import L
-from safetensors.torch import safe_open
+from safetensors.torch import load_file
 from .core import set_seed, default_device
 from .distributed import ddp_device, is_distributed
 from .unet import UNetConfig
-from .learner import ddpm_learner, save_model, MODEL_KINDS, StopAfter
+from .learner import ddpm_learner, save_model, config_diff, MODEL_KINDS, StopAfter
 
 # %% auto #0
 __all__ = ['TRAIN_PRESETS', 'TrainConfig', 'ema_decay_at', 'EMACallback', 'SeededDL', 'seeded_dls', 'SetEpoch', 'steps_per_epoch',
-           'save_checkpoint', 'find_checkpoint', 'config_diff', 'LossLog', 'NaNGuard', 'train']
+           'save_checkpoint', 'find_checkpoint', 'LossLog', 'NaNGuard', 'train']
 
 # %% ../nbs/10_training.ipynb #9c633207
 @dataclass
@@ -167,10 +167,6 @@ def find_checkpoint(run_dir) -> Path|None:
         if (p / 'run.json').exists() and (p / 'state.pt').exists(): return p
     return None
 
-def config_diff(saved:dict, wanted:dict) -> dict:
-    "Fields whose values differ, as {name: (saved, wanted)}."
-    return {k: (saved.get(k), wanted.get(k)) for k in sorted(set(saved) | set(wanted)) if saved.get(k) != wanted.get(k)}
-
 # %% ../nbs/10_training.ipynb #990b60ea
 class LossLog(Callback):
     "Append `step,loss,seconds` to a CSV file after every training step (line-buffered, so `tail -f` works)."
@@ -242,10 +238,10 @@ def train(run_dir, mcfg:UNetConfig, tcfg:TrainConfig, train_ds, valid_ds, arch:s
     if tcfg.bs % world: raise ValueError(f"batch size {tcfg.bs} is not divisible by the {world} DDP ranks")
     model = MODEL_KINDS[arch](mcfg)
     if ckpt is not None:
-        with safe_open(str(ckpt / 'raw.safetensors'), 'pt') as f: model.load_state_dict({k: f.get_tensor(k) for k in f.keys()})
+        model.load_state_dict(load_file(str(ckpt / 'raw.safetensors')))
     ema = EMACallback(model, tcfg.ema_decay, tcfg.ema_warmup) if tcfg.ema_decay > 0 else None
     if ema is not None and ckpt is not None:
-        with safe_open(str(ckpt / 'model.safetensors'), 'pt') as f: ema.ema.module.load_state_dict({k: f.get_tensor(k) for k in f.keys()})
+        ema.ema.module.load_state_dict(load_file(str(ckpt / 'model.safetensors')))
         ema.ema.n_averaged.copy_(state['ema_n'])
     dls = seeded_dls(train_ds, valid_ds, tcfg.bs // world, tcfg.seed, device)
     cbs = [SetEpoch(start), NaNGuard(run_dir)] + ([ema] if ema else [])
