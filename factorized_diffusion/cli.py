@@ -9,7 +9,7 @@ __all__ = ['SHIPPED_CHECKPOINT', 'SampleGrid', 'get_data', 'report', 'train_run'
 # %% ../nbs/11_cli.ipynb #35fde062
 import json, time
 from pathlib import Path
-from .core import show_images, image_mask_rows   # first: sets warning filters
+from .core import show_images, image_mask_rows, overlay_masks   # first: sets warning filters
 from fastcore.script import call_parse, bool_arg
 from fastai.callback.core import Callback
 from fastai.torch_core import rank_distrib
@@ -19,8 +19,9 @@ from .scheduler import DDPMScheduler
 from .unet import unet_config
 from .factorized import FactorizedUNet
 from .data import ShapesDataset, ImageFolder
+from .datasets import parse_data, dataset_splits
 from .learner import load_model, read_meta
-from .segment import evaluate_segmentation, format_scores, plot_segmentation, SegmentationCurve
+from .segment import segment, multiclass_scores, evaluate_segmentation, format_scores, plot_segmentation, SegmentationCurve
 from .sampling import ddpm_sample, ddim_sample
 from .training import TrainConfig, TRAIN_PRESETS, train, find_checkpoint, LossLog
 from .baselines import compare_baselines, format_comparison
@@ -40,33 +41,61 @@ class SampleGrid(Callback):
         show_images(rows, fname=self.out / f'samples_{self.train_iter:07d}.png')
 
 # %% ../nbs/11_cli.ipynb #d36a15c5
-def get_data(data:str, size:int, n_train:int=2048, seed:int=0, masks:str=None, with_labels:bool=False, skip_bad:bool=False):
-    "(train, valid, (eval_valid, eval_test) or None) datasets for `data` = 'builtin' or an image folder."
+def _holdout(ds, seed:int, frac:int=20):
+    "(train, valid) Subsets: a seeded 1/`frac` of `ds` (at least one item) for the validation loss."
+    if len(ds) < 2: raise ValueError(f"{ds.name} holds {len(ds)} image: need at least 2 (one for validation)")
+    perm = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed)).tolist()
+    n_va = max(1, len(ds) // frac)
+    return torch.utils.data.Subset(ds, perm[n_va:]), torch.utils.data.Subset(ds, perm[:n_va])
+
+def _choose_score(xs, ms):
+    "Split labelled arrays: a fifth chooses the foreground channels, the rest is scored."
+    k = max(1, len(xs) // 5)
+    return (xs[:k], ms[:k]), (xs[k:], ms[k:])
+
+def get_data(data:str, size:int, n_train:int=2048, seed:int=0, masks:str=None, with_labels:bool=False, skip_bad:bool=False,
+             n_eval:int=1000, progress:bool=False):
+    "(train, valid, (eval_valid, eval_test) or None) datasets for `data` = 'builtin', 'NAME:PATH' or an image folder."
     if data == 'builtin':
         tr, va = ShapesDataset(n_train, size, 'train', seed, with_labels), ShapesDataset(64, size, 'valid', seed, with_labels)
         ev, te = ShapesDataset(64, size, 'valid', seed), ShapesDataset(256, size, 'test', seed)
         return tr, va, ((ev.images, ev.masks), (te.images, te.masks))
-    if with_labels: raise ValueError("class labels are only available for the builtin data (image-folder classes are not supported yet)")
+    if (named := parse_data(str(data))) is not None:
+        name, root = named
+        train_ds, choose, score = dataset_splits(name, root, size, skip_bad=skip_bad, seed=seed, masks_root=masks, with_labels=with_labels)
+        tr, va = _holdout(train_ds, seed)
+        if score is None: return tr, va, None
+        a = score.arrays(n_eval, seed, progress)
+        if choose is None: return tr, va, _choose_score(a[0], a[-1])
+        c = choose.arrays(max(1, n_eval // 5), seed, progress)
+        return tr, va, ((c[0], c[-1]), (a[0], a[-1]))
+    if with_labels: raise ValueError("class labels are only available for the builtin data and flowers/cub/imagenet (image-folder classes are not supported yet)")
     ds = ImageFolder(data, size, mask_path=masks, skip_bad=skip_bad)
-    perm = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed)).tolist()
-    n_va = max(1, len(ds) // 20)
-    if len(ds) < 2: raise ValueError(f"{data} holds {len(ds)} image: need at least 2 (one for validation)")
-    tr, va = torch.utils.data.Subset(ds, perm[n_va:]), torch.utils.data.Subset(ds, perm[:n_va])
+    tr, va = _holdout(ds, seed)
     if masks is None: return tr, va, None
-    items = [ds[i] for i in perm[:min(len(ds), 320)]]
-    xs, ms = torch.stack([it[0] for it in items]), torch.stack([it[1] for it in items])
-    k = max(1, len(items) // 5)          # a fifth of the labelled images chooses the foreground channels, the rest is scored
-    return tr, va, ((xs[:k], ms[:k]), (xs[k:], ms[k:]))
+    xs, ms = ds.arrays(min(len(ds), 320), seed)
+    return tr, va, _choose_score(xs, ms)
 
-# %% ../nbs/11_cli.ipynb #b5f194e1
+# %% ../nbs/11_cli.ipynb #38ccc591
 def report(model, out, evalsets, name:str='', n_samples:int=8, sample_T:int=1000, seed:int=0, t:int=30, progress:bool=True) -> dict:
     "Segment the evaluation images, print and save scores, write `segmentation.png` and (if `n_samples`) `samples.png`."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     (vx, vm), (tx, tm) = evalsets
-    res = evaluate_segmentation(model, vx, vm, tx, tm, t=t, progress=progress)
-    print(f"\n{name}\n" + format_scores(res))
-    plot_segmentation(tx, tm, res['masks'], res['fg_channels'], n=10, fname=out / 'segmentation.png')
-    scores = {k: v for k, v in res.items() if k != 'masks'}
+    labels = tm[tm != 255]
+    if labels.numel() and labels.max() > 1:   # several classes (CelebAMask-HQ): channels matched to classes, Acc and mIOU
+        mt = segment(model, tx, t=t, progress=progress)
+        r = multiclass_scores(mt, tm[:, 0])
+        print(f"\n{name}\nsegmentation at t={t} on {len(tx)} test images, channels matched to classes by Hungarian matching "
+              f"{r['mapping']}:\nAcc {100 * r['acc']:.1f}  mIOU {100 * r['miou']:.1f}  per-class IOU {[round(100 * v, 1) for v in r['ious']]}")
+        gt1h = [torch.stack([(m[0] == c).float() for c in range(int(labels.max()) + 1)]) for m in tm[:10]]
+        show_images([list(tx[:10]), [overlay_masks(x, g, 0.6) for x, g in zip(tx, gt1h)], [overlay_masks(x, m, 0.7) for x, m in zip(tx, mt[:10])]],
+                    row_titles=['image', 'ground truth', 'masks'], fname=out / 'segmentation.png')
+        scores = dict(t=t, n_test=len(tx), multiclass={**r, 'mapping': {str(k): v for k, v in r['mapping'].items()}})
+    else:
+        res = evaluate_segmentation(model, vx, vm, tx, tm, t=t, progress=progress)
+        print(f"\n{name}\n" + format_scores(res))
+        plot_segmentation(tx, tm, res['masks'], res['fg_channels'], n=10, fname=out / 'segmentation.png')
+        scores = {k: v for k, v in res.items() if k != 'masks'}
     if n_samples:
         s = ddpm_sample(model, n=n_samples, sched=DDPMScheduler(T=sample_T), seed=seed, progress=progress)
         rows = image_mask_rows(s['images'], s['masks'])
@@ -74,7 +103,7 @@ def report(model, out, evalsets, name:str='', n_samples:int=8, sample_T:int=1000
     (out / 'scores.json').write_text(json.dumps(scores, indent=1))
     return scores
 
-# %% ../nbs/11_cli.ipynb #38ccc591
+# %% ../nbs/11_cli.ipynb #bb5e3816
 def train_run(out, data:str='builtin', preset:str='small32', train_preset:str=None, arch:str='factorized', masks:str=None,
               n_train:int=2048, resume:bool=True, eval_every:int=0, sample_every:int=0, device=None, progress:bool=True,
               skip_bad:bool=False, model_overrides:dict=None, **train_overrides):
@@ -99,8 +128,8 @@ def train_run(out, data:str='builtin', preset:str='small32', train_preset:str=No
 
 @call_parse
 def fd_train(out:str='runs/train',        # run folder: checkpoint/, loss.csv, curve.csv, pictures
-             data:str='builtin',          # 'builtin' (procedural shapes) or a folder of images
-             masks:str=None,              # optional folder of masks parallel to DATA (for scores)
+             data:str='builtin',          # 'builtin' (procedural shapes), NAME:PATH (flowers, cub, ffhq, celebamask, imagenet, voc, davis) or a folder of images
+             masks:str=None,              # optional folder of masks parallel to DATA (for scores); for imagenet the Pixel-ImageNet folder
              preset:str='small32',        # model preset: tiny, small32, small64, paper64, paper128
              train_preset:str=None,       # training preset: paper, small, tiny (default: paper for paper*, else small)
              arch:str='factorized',       # 'factorized' (the paper) or 'unet' (baseline DDPM)
@@ -137,11 +166,12 @@ def fd_train(out:str='runs/train',        # run folder: checkpoint/, loss.csv, c
     print(f"trained to step {learn.train_iter} in {secs:.0f}s; checkpoint {Path(out) / 'checkpoint'}")
     if report_after and arch == 'factorized' and evalsets: report(model, out, evalsets, name=f'{preset} at step {learn.train_iter}', n_samples=0)
 
-# %% ../nbs/11_cli.ipynb #7a312e83
+# %% ../nbs/11_cli.ipynb #e355bbf2
 @call_parse
 def fd_segment(checkpoint:str,             # a run folder, its checkpoint/ folder, or a model.safetensors
-               data:str='builtin',          # 'builtin' (held-out shapes) or a folder of images
-               masks:str=None,              # folder of masks parallel to DATA (required for an image folder)
+               data:str='builtin',          # 'builtin' (held-out shapes), NAME:PATH (e.g. cub:/data/cub) or a folder of images
+               masks:str=None,              # folder of masks parallel to DATA (required for an image folder); Pixel-ImageNet for imagenet
+               n_eval:int=1000,             # at most this many test images (a seeded subset)
                out:str='runs/segment',      # output folder for scores.json and segmentation.png
                t:int=30,                    # noise level used for segmentation
                baselines:bool_arg=False,    # also score GrabCut and colour K-means on the same images
@@ -151,12 +181,14 @@ def fd_segment(checkpoint:str,             # a run folder, its checkpoint/ folde
     p = resolve_checkpoint(checkpoint)
     model = load_model(p, device=device)
     if not isinstance(model, FactorizedUNet): raise SystemExit(f"{p} holds a baseline U-Net, which has no masks: train with --arch factorized")
-    if data != 'builtin' and masks is None: raise SystemExit("scoring an image folder needs --masks, a parallel folder of ground-truth masks")
-    _, _, evalsets = get_data(data, model.cfg.img_size, 8, 0, masks)
+    if data != 'builtin' and masks is None and parse_data(data) is None:
+        raise SystemExit("scoring an image folder needs --masks, a parallel folder of ground-truth masks")
+    _, _, evalsets = get_data(data, model.cfg.img_size, 8, 0, masks, n_eval=n_eval, progress=True)
+    if evalsets is None: raise SystemExit(f"{data} has no ground-truth masks to score against (imagenet needs --masks, the Pixel-ImageNet folder)")
     report(model, out, evalsets, name=str(p), n_samples=0, t=t)
     if baselines: print('\n' + format_comparison(compare_baselines(model, *evalsets, t=t)))
 
-# %% ../nbs/11_cli.ipynb #66d5674f
+# %% ../nbs/11_cli.ipynb #1d5e94a2
 def resolve_checkpoint(checkpoint) -> Path:
     "A run folder, a checkpoint folder or a .safetensors file -> the weights file to load."
     p = Path(checkpoint)
@@ -199,7 +231,7 @@ def fd_sample(checkpoint:str,          # a run folder, its checkpoint/ folder, o
     sample_to_folder(model, out, n, bs, sampler, steps, seed, label)
     print(f"{n} samples ({sampler}{'' if sampler == 'ddpm' else f', {steps} steps'}) in {out}/, grid in {Path(out) / 'grid.png'}")
 
-# %% ../nbs/11_cli.ipynb #d89af55c
+# %% ../nbs/11_cli.ipynb #840e34ac
 SHIPPED_CHECKPOINT = Path(factorized_diffusion.__file__).resolve().parent.parent / 'data' / 'shapes32_factorized.safetensors'
 "The checkpoint shipped in the repository's `data/` (present in a git checkout or editable install)."
 

@@ -11,7 +11,8 @@ from torch.utils.data import Dataset
 from fastai.data.core import DataLoaders
 
 # %% auto #0
-__all__ = ['SHAPES', 'SPLIT_OFFSETS', 'IMAGE_EXTS', 'make_shape_image', 'ShapesDataset', 'shapes_dls', 'ImageFolder']
+__all__ = ['SHAPES', 'SPLIT_OFFSETS', 'IMAGE_EXTS', 'make_shape_image', 'ShapesDataset', 'shapes_dls', 'read_image',
+           'binary_mask', 'FileDataset', 'ImageFolder']
 
 # %% ../nbs/05_data.ipynb #8f4c7df4
 SHAPES = ('disc', 'ellipse', 'rectangle', 'triangle')
@@ -95,6 +96,7 @@ import warnings
 from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 import numpy as np
+from fastprogress.fastprogress import progress_bar
 
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.webp', '.bmp')
 
@@ -119,39 +121,45 @@ def _resize_crop(im:Image.Image, size:int, resample) -> Image.Image:
     w, h = im.size; l, t = (w - size) // 2, (h - size) // 2
     return im.crop((l, t, l + size, t + size))
 
-class ImageFolder(Dataset):
-    "Images under `path` (recursively) as (3,S,S) tensors in [-1,1]; with `mask_path`, (image, mask) pairs."
-    def __init__(self, path, size:int=64, mask_path=None, skip_bad:bool=False):
-        self.path, self.size, self.skip_bad = Path(path), size, skip_bad
+def read_image(f, noted:set=None) -> Image.Image:
+    "Open image file `f` as 8-bit RGB; an unreadable file raises a ValueError that names it."
+    try:
+        with Image.open(f) as im: im.load(); return _to_rgb(im, f, set() if noted is None else noted)
+    except (OSError, UnidentifiedImageError, ValueError) as e:
+        raise ValueError(f"cannot read image {f} ({e}): remove or replace the file, or pass skip_bad=True") from e
+
+def binary_mask(f) -> np.ndarray:
+    "The default mask rule: foreground = any non-zero pixel of the file (converted to grayscale)."
+    try:
+        with Image.open(f) as m: m.load(); return (np.asarray(m.convert('L')) > 0).astype(np.uint8)
+    except (OSError, UnidentifiedImageError, ValueError) as e:
+        raise ValueError(f"cannot read mask {f} ({e}): remove or replace the file") from e
+
+class FileDataset(Dataset):
+    """Images from `files` as (3,S,S) tensors in [-1,1], resized on the short side and centre-cropped to `size`.
+    With `masks` (one entry per image, read by `read_mask` into class ids), items are (image, mask (1,S,S) float);
+    with `labels` and `with_labels`, (image, label, mask). Masks follow their image through the same crop (nearest)."""
+    read_mask = staticmethod(binary_mask)     # entry -> (H,W) uint8 class ids; datasets override it
+    def __init__(self, files, size:int=64, masks=None, labels=None, with_labels:bool=False, skip_bad:bool=False, name:str='dataset'):
+        self.files, self.size, self.mask_entries, self.labels = list(files), size, masks, labels
+        self.with_labels, self.skip_bad, self.name = with_labels, skip_bad, name
+        if masks is not None and len(masks) != len(self.files): raise ValueError(f"{name}: {len(self.files)} images but {len(masks)} masks")
+        if with_labels and labels is None: raise ValueError(f"{name} has no class labels")
         self.noted_modes, self.skipped = set(), set()   # warn once per image mode, once per bad file
-        if not self.path.is_dir(): raise FileNotFoundError(f"image folder {self.path} does not exist")
-        self.files = sorted(p for p in self.path.rglob('*') if p.suffix.lower() in IMAGE_EXTS)
-        if not self.files: raise ValueError(f"no images ({', '.join(IMAGE_EXTS)}) under {self.path}: check the path")
-        self.mask_path = None if mask_path is None else Path(mask_path)
-        if self.mask_path is not None:
-            if not self.mask_path.is_dir(): raise FileNotFoundError(f"mask folder {self.mask_path} does not exist")
-            masks = {p.relative_to(self.mask_path).with_suffix(''): p for p in self.mask_path.rglob('*') if p.suffix.lower() in IMAGE_EXTS}
-            missing = [f for f in self.files if f.relative_to(self.path).with_suffix('') not in masks]
-            if missing: raise ValueError(f"{len(missing)} images have no mask in {self.mask_path} (same relative path and stem), e.g. {missing[0]}")
-            self.masks = [masks[f.relative_to(self.path).with_suffix('')] for f in self.files]
     def __len__(self): return len(self.files)
 
     def load(self, i):
         f = self.files[i]
-        try:
-            with Image.open(f) as im: im.load(); img = _to_rgb(im, f, self.noted_modes)
-        except (OSError, UnidentifiedImageError, ValueError) as e:
-            raise ValueError(f"cannot read image {f} ({e}): remove or replace the file, or pass skip_bad=True") from e
+        img = read_image(f, self.noted_modes)
         x = torch.from_numpy(np.asarray(_resize_crop(img, self.size, Image.BICUBIC), dtype=np.float32)).permute(2, 0, 1) / 127.5 - 1
-        if self.mask_path is None: return (x,)
-        mf = self.masks[i]
-        try:
-            with Image.open(mf) as m: m.load(); m = m.convert('L')
-        except (OSError, UnidentifiedImageError, ValueError) as e:
-            raise ValueError(f"cannot read mask {mf} ({e}): remove or replace the file") from e
-        if m.size != img.size: raise ValueError(f"mask {mf} is {m.size[0]}x{m.size[1]} but its image {f} is {img.size[0]}x{img.size[1]}")
-        mk = torch.from_numpy(np.asarray(_resize_crop(m, self.size, Image.NEAREST)) > 0).float()[None]
-        return x, mk
+        out = (x,) if not self.with_labels else (x, torch.tensor(int(self.labels[i])))
+        if self.mask_entries is None: return out
+        m = self.read_mask(self.mask_entries[i])
+        (h, w), (W, H) = m.shape, img.size
+        if abs(w / h - W / H) > 0.02:   # a mask may be stored at another resolution (CelebAMask-HQ), never another shape
+            raise ValueError(f"mask {self.mask_entries[i]} is {w}x{h} but its image {f} is {W}x{H}")
+        mk = np.asarray(_resize_crop(Image.fromarray(m), self.size, Image.NEAREST))
+        return out + (torch.from_numpy(mk.astype(np.float32))[None],)
 
     def __getitem__(self, i):
         if not self.skip_bad: return self.load(i)
@@ -160,4 +168,27 @@ class ImageFolder(Dataset):
             try: return self.load(k)
             except ValueError as e:
                 if k not in self.skipped: self.skipped.add(k); warnings.warn(f"skipped: {e}")
-        raise ValueError(f"no readable image under {self.path}")
+        raise ValueError(f"no readable image in {self.name}")
+
+    def arrays(self, n:int=None, seed:int=0, progress:bool=False):
+        "Up to `n` items (a seeded random subset; all if None) stacked into tensors: (images, [labels,] masks)."
+        idx = list(range(len(self)))
+        if n is not None and n < len(self): idx = sorted(torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))[:n].tolist())
+        items = [self[i] for i in (progress_bar(idx) if progress else idx)]
+        return tuple(torch.stack(z) for z in zip(*items))
+
+class ImageFolder(FileDataset):
+    "Images under `path` (recursively) as (3,S,S) tensors in [-1,1]; with `mask_path`, (image, mask) pairs."
+    def __init__(self, path, size:int=64, mask_path=None, skip_bad:bool=False):
+        self.path = Path(path)
+        if not self.path.is_dir(): raise FileNotFoundError(f"image folder {self.path} does not exist")
+        files = sorted(p for p in self.path.rglob('*') if p.suffix.lower() in IMAGE_EXTS)
+        if not files: raise ValueError(f"no images ({', '.join(IMAGE_EXTS)}) under {self.path}: check the path")
+        self.mask_path, masks = None if mask_path is None else Path(mask_path), None
+        if self.mask_path is not None:
+            if not self.mask_path.is_dir(): raise FileNotFoundError(f"mask folder {self.mask_path} does not exist")
+            found = {p.relative_to(self.mask_path).with_suffix(''): p for p in self.mask_path.rglob('*') if p.suffix.lower() in IMAGE_EXTS}
+            missing = [f for f in files if f.relative_to(self.path).with_suffix('') not in found]
+            if missing: raise ValueError(f"{len(missing)} images have no mask in {self.mask_path} (same relative path and stem), e.g. {missing[0]}")
+            masks = [found[f.relative_to(self.path).with_suffix('')] for f in files]
+        super().__init__(files, size, masks, skip_bad=skip_bad, name=f'image folder {self.path}')

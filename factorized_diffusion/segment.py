@@ -41,12 +41,15 @@ def segment(model, images:torch.Tensor, t:int=30, sched:DDPMScheduler=None, bs:i
     return torch.cat(out)
 
 # %% ../nbs/07_segment.ipynb #de2c0ebc
-def fg_metrics(pred:torch.Tensor, gt:torch.Tensor) -> dict:
-    "Per-image Acc, IOU, DICE of boolean foregrounds `pred`, `gt` (N,H,W). Empty pred and gt count as a perfect match."
-    pred, gt = pred.bool().flatten(1), gt.bool().flatten(1)
+def fg_metrics(pred:torch.Tensor, gt:torch.Tensor, ignore_index:int=255) -> dict:
+    """Per-image Acc, IOU, DICE of boolean foreground `pred` against `gt` (N,H,W): foreground = non-zero, pixels equal to
+    `ignore_index` (PASCAL VOC's void border) are left out. Empty pred and gt count as a perfect match."""
+    gt = gt.flatten(1)
+    valid = gt != ignore_index if not gt.dtype == torch.bool else torch.ones_like(gt)
+    pred, gt = pred.bool().flatten(1) & valid, gt.bool() & valid
     inter, union = (pred & gt).sum(1).float(), (pred | gt).sum(1).float()
     total = pred.sum(1).float() + gt.sum(1).float()
-    return dict(acc=(pred == gt).float().mean(1),
+    return dict(acc=((pred == gt) & valid).sum(1).float() / valid.sum(1).clamp(min=1),
                 iou=torch.where(union > 0, inter / union.clamp(min=1), torch.ones_like(union)),
                 dice=torch.where(total > 0, 2 * inter / total.clamp(min=1), torch.ones_like(total)))
 
@@ -61,17 +64,17 @@ def union_fg(masks:torch.Tensor, subset) -> torch.Tensor:
 
 def choose_fg_channels(masks:torch.Tensor, gt:torch.Tensor, metric:str='iou') -> tuple:
     "Strict rule, step 1: the channel subset with the best mean `metric` on a labelled validation split."
-    gt = gt.reshape(masks.shape[0], *masks.shape[-2:]).bool()
+    gt = gt.reshape(masks.shape[0], *masks.shape[-2:])
     return max(channel_subsets(masks.shape[1]), key=lambda s: fg_metrics(union_fg(masks, s), gt)[metric].mean().item())
 
 def score_strict(masks:torch.Tensor, gt:torch.Tensor, subset) -> dict:
     "Strict rule, step 2: mean Acc/IOU/DICE with the channel subset fixed beforehand."
-    gt = gt.reshape(masks.shape[0], *masks.shape[-2:]).bool()
+    gt = gt.reshape(masks.shape[0], *masks.shape[-2:])
     return {k: v.mean().item() for k, v in fg_metrics(union_fg(masks, subset), gt).items()}
 
 def score_permissive(masks:torch.Tensor, gt:torch.Tensor) -> dict:
     "IEM/ReDO-style permissive rule: per image and per metric the best channel subset, then the mean over images."
-    gt = gt.reshape(masks.shape[0], *masks.shape[-2:]).bool()
+    gt = gt.reshape(masks.shape[0], *masks.shape[-2:])
     per = [fg_metrics(union_fg(masks, s), gt) for s in channel_subsets(masks.shape[1])]
     return {k: torch.stack([p[k] for p in per]).max(0).values.mean().item() for k in per[0]}
 

@@ -93,3 +93,18 @@ def test_unwritable_output(tmp_path):
 def test_demo_rejects_missing_checkpoint(tmp_path):
     r = run('fd_demo', '--out', tmp_path, '--steps', 1, '--checkpoint', tmp_path / 'nope.safetensors', ok=False)
     assert r.returncode != 0 and 'does not exist' in r.stderr
+
+def test_named_dataset_train_and_segment(tmp_path):
+    "fd_train and fd_segment take NAME:PATH: here the Flowers fixture tree (ReDO splits), and CelebAMask-HQ's 3 classes."
+    from factorized_diffusion import fixtures
+    fixtures.flowers(tmp_path / 'flowers', n=16)
+    r = run('fd_train', '--out', tmp_path / 'run', '--data', f'flowers:{tmp_path / "flowers"}', '--preset', 'tiny', '--train_preset', 'tiny',
+            '--steps', 2, '--bs', 4)
+    assert 'trained to step 2' in r.stdout and 'on 4 test images' in r.stdout      # trnid = the 4 test images
+    r = run('fd_segment', tmp_path / 'run', '--data', f'flowers:{tmp_path / "flowers"}', '--out', tmp_path / 'seg')
+    assert 'strict (fixed channels)' in r.stdout and (tmp_path / 'seg' / 'segmentation.png').exists()
+    fixtures.celebamask(tmp_path / 'celeba')
+    r = run('fd_segment', tmp_path / 'run', '--data', f'celebamask:{tmp_path / "celeba"}', '--out', tmp_path / 'seg2')
+    assert 'mIOU' in r.stdout and 'multiclass' in json.loads((tmp_path / 'seg2' / 'scores.json').read_text())
+    r = run('fd_segment', tmp_path / 'run', '--data', f'cub:{tmp_path / "nowhere"}', ok=False)
+    assert r.returncode != 0 and 'CUB-200-2011: expected images.txt' in r.stderr and 'caltech.edu' in r.stderr
