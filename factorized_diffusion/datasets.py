@@ -301,10 +301,11 @@ def dataset_splits(name:str, root, size:int, skip_bad:bool=False, per_class:int=
 
 # %% ../nbs/14_datasets.ipynb #fa8fe8a4
 def show_batch(ds, n:int=8, seed:int=0, title:str='image', fname=None):
-    "Draw `n` random items of `ds` (any dataset here): images above their masks (class ids as colours, void pixels darkened)."
+    """Draw `n` random items of `ds` (any dataset here), or the first `n` of one batch of fastai `DataLoaders`: images above
+    their masks (class ids as colours, void pixels darkened)."""
     from factorized_diffusion.core import show_images, overlay_masks
-    idx = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed))[:n].tolist()
-    items = [ds[i] for i in idx]
+    if hasattr(ds, 'one_batch'): items = list(zip(*[t.cpu() for t in ds.one_batch()]))[:n]
+    else: items = [ds[i] for i in torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed))[:n].tolist()]
     rows = [[it[0] for it in items]]
     if len(items[0]) > 1 and items[0][-1].ndim == 3:
         def onehot(x, m):
