@@ -144,6 +144,8 @@ def fd_train(out:str='runs/train',        # run folder: checkpoint/, loss.csv, c
              num_classes:int=0,           # >0: class-conditional (builtin data has 4 shape classes)
              p_uncond:float=None,         # classifier-free label dropout
              K:int=None,                  # number of masks (default: the preset's, 3)
+             K2:int=None,                 # >1: hierarchical factorization, each region split into K2 (Figure 15)
+             decoding:str=None,           # 'shared' (the paper), or Table 6's 'concat', 'mask_mid', 'separate'
              n_train:int=2048,            # builtin training images
              seed:int=None,               # random seed
              device:str=None,             # cpu, cuda, ... (default: cuda if available)
@@ -155,7 +157,7 @@ def fd_train(out:str='runs/train',        # run folder: checkpoint/, loss.csv, c
              report_after:bool_arg=True,  # segment the evaluation images and write pictures at the end
             ):
     "Train on the built-in shapes or an image folder; everything goes to OUT. Under torchrun, trains with DDP."
-    mo = {k: v for k, v in dict(num_classes=num_classes, K=K).items() if v}
+    mo = {k: v for k, v in dict(num_classes=num_classes, K=K, K2=K2, decoding=decoding).items() if v}
     t0 = time.time()
     model, learn, evalsets = train_run(out, data, preset, train_preset, arch, masks, n_train, resume, eval_every, sample_every,
                                        device, skip_bad=skip_bad, model_overrides=mo, steps=steps, lr=lr, bs=bs,

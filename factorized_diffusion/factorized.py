@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from .unet import UNetConfig, TimeEmbed, Encoder, Middle, Decoder
 
 # %% auto #0
-__all__ = ['resize_masks', 'FactorizedOutput', 'FactorizedUNet']
+__all__ = ['resize_masks', 'FactorizedOutput', 'FactorizedUNet', 'factorized_model']
 
 # %% ../nbs/04_factorized.ipynb #6b4dd1be
 def resize_masks(m:torch.Tensor, sizes:list) -> list:
@@ -65,3 +65,9 @@ class FactorizedUNet(nn.Module):
     def forward(self, x, t, y=None) -> FactorizedOutput:
         emb, hs, h_mid, masks = self.encode(x, t, y)
         return FactorizedOutput(self.decode(emb, hs, h_mid, masks), masks)
+
+def factorized_model(cfg:UNetConfig) -> FactorizedUNet:
+    "The factorized U-Net `cfg` asks for: the paper's design, or a Table 6 / hierarchical variant (notebook `16_variants`)."
+    if cfg.decoding == 'shared' and cfg.K2 == 1: return FactorizedUNet(cfg)
+    from factorized_diffusion.variants import variant_class
+    return variant_class(cfg)(cfg)

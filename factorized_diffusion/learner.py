@@ -18,11 +18,11 @@ from safetensors.torch import save_file, load_file, safe_open
 from .core import default_device
 from .scheduler import DDPMScheduler
 from .unet import UNetConfig, UNet
-from .factorized import FactorizedUNet
+from .factorized import FactorizedUNet, factorized_model
 
 # %% auto #0
-__all__ = ['MODEL_KINDS', 'DDPMCallback', 'StopAfter', 'ddpm_learner', 'fit_steps', 'save_model', 'read_meta', 'config_diff',
-           'load_model']
+__all__ = ['MODEL_KINDS', 'DDPMCallback', 'StopAfter', 'ddpm_learner', 'fit_steps', 'model_kind', 'save_model', 'read_meta',
+           'config_diff', 'load_model']
 
 # %% ../nbs/06_learner.ipynb #84d19160
 # importing fastai.callback.progress registers its progress bars (and `Learner.no_bar`) with every Learner
@@ -92,12 +92,19 @@ def fit_steps(learn:Learner, n_steps:int, lr:float=None, cbs=None):
     learn.fit(n_epoch, lr=lr, cbs=[StopAfter(n_steps)] + list(cbs or []))
 
 # %% ../nbs/06_learner.ipynb #cad79d3e
-MODEL_KINDS = dict(unet=UNet, factorized=FactorizedUNet)
+MODEL_KINDS = dict(unet=UNet, factorized=factorized_model)
+"Model kind -> constructor from a `UNetConfig` (`factorized` covers the paper's design and its variants)."
+
+def model_kind(model) -> str:
+    "'factorized' for the paper's model or any variant of it, 'unet' for the baseline."
+    if isinstance(model, FactorizedUNet): return 'factorized'
+    if isinstance(model, UNet): return 'unet'
+    raise TypeError(f"not a model of this project: {type(model).__name__}")
 
 def save_model(model, path, **meta) -> Path:
     "Atomically save `model`'s weights and config (plus string-able `meta`) to a safetensors file."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    kind = {v: k for k, v in MODEL_KINDS.items()}[type(model)]
+    kind = model_kind(model)
     md = dict(kind=kind, config=json.dumps(model.cfg.to_dict()), **{k: json.dumps(v) for k, v in meta.items()})
     sd = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
     tmp = path.with_name(path.name + '.tmp')

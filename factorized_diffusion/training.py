@@ -21,7 +21,7 @@ from safetensors.torch import load_file
 from .core import set_seed, default_device
 from .distributed import ddp_device, is_distributed
 from .unet import UNetConfig
-from .learner import ddpm_learner, save_model, config_diff, MODEL_KINDS, StopAfter
+from .learner import ddpm_learner, save_model, config_diff, MODEL_KINDS, model_kind, StopAfter
 
 # %% auto #0
 __all__ = ['TRAIN_PRESETS', 'TrainConfig', 'ema_decay_at', 'EMACallback', 'SeededDL', 'seeded_dls', 'SetEpoch', 'steps_per_epoch',
@@ -153,7 +153,7 @@ def save_checkpoint(run_dir, learn, model, ema:EMACallback|None, mcfg:UNetConfig
     save_model(model, tmp / 'raw.safetensors', step=step)
     torch.save(dict(step=step, opt=_plain(learn.opt.state_dict()), rng=_rng_state(),
                     ema_n=ema.ema.n_averaged.clone() if ema is not None else torch.tensor(0)), tmp / 'state.pt')
-    (tmp / 'run.json').write_text(json.dumps(dict(step=step, arch={v: k for k, v in MODEL_KINDS.items()}[type(model)],
+    (tmp / 'run.json').write_text(json.dumps(dict(step=step, arch=model_kind(model),
                                                   model=mcfg.to_dict(), train=tcfg.to_dict()), indent=1))
     if final.exists(): os.replace(final, old)
     os.replace(tmp, final)

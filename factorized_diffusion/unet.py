@@ -11,9 +11,11 @@ from torch import nn
 from .blocks import timestep_embedding, norm, zero_module, EmbSequential, ResBlock, AttnBlock, Downsample, Upsample
 
 # %% auto #0
-__all__ = ['UNET_PRESETS', 'UNetConfig', 'unet_config', 'TimeEmbed', 'Encoder', 'Middle', 'Decoder', 'UNet']
+__all__ = ['DECODINGS', 'UNET_PRESETS', 'UNetConfig', 'unet_config', 'TimeEmbed', 'Encoder', 'Middle', 'Decoder', 'UNet']
 
 # %% ../nbs/03_unet.ipynb #f95d2fe7
+DECODINGS = ('shared', 'concat', 'mask_mid', 'separate')
+
 @dataclass
 class UNetConfig:
     "Architecture of the baseline and factorized U-Nets."
@@ -28,12 +30,16 @@ class UNetConfig:
     K:int = 3                         # number of region masks (factorized model only)
     num_classes:int = 0               # >0: class-conditional (the paper's ImageNet model); label embedding added to t's
     mask_head_scale:float = 1.0       # scale of the mask generator's last conv at init (0 = uniform masks forever)
+    decoding:str = 'shared'           # factorized decoding: 'shared' (the paper), or Table 6's 'concat', 'mask_mid', 'separate'
+    K2:int = 1                        # >1: hierarchical factorization (Figure 15), each of the K regions split into K2
 
     def __post_init__(self):
         self.ch_mult, self.attn_res = tuple(self.ch_mult), tuple(self.attn_res)
         down = 2 ** (len(self.ch_mult) - 1)
         if self.img_size % down: raise ValueError(f"img_size {self.img_size} must be divisible by {down} for ch_mult {self.ch_mult}")
-        if self.K < 1: raise ValueError(f"K must be >= 1, got {self.K}")
+        if self.K < 1 or self.K2 < 1: raise ValueError(f"K and K2 must be >= 1, got {self.K}, {self.K2}")
+        if self.decoding not in DECODINGS: raise ValueError(f"decoding must be one of {DECODINGS}, got {self.decoding!r}")
+        if self.K2 > 1 and self.decoding != 'shared': raise ValueError("the hierarchical model (K2 > 1) uses the paper's shared decoding")
         if self.ch % 8: raise ValueError(f"ch must be a multiple of 8 (GroupNorm), got {self.ch}")
 
     @property
@@ -105,9 +111,9 @@ class Middle(EmbSequential):
 # %% ../nbs/03_unet.ipynb #4502e2c1
 class Decoder(nn.Module):
     "Second half of the U-Net: (h_mid, h_enc, emb) -> (B, out_ch, H, W). `zero_out` zero-inits the head (DDPM)."
-    def __init__(self, cfg:UNetConfig, skip_chans:list, out_ch:int, zero_out:bool=True):
+    def __init__(self, cfg:UNetConfig, skip_chans:list, out_ch:int, zero_out:bool=True, mid_ch:int=None):
         super().__init__()
-        skips, ch = list(skip_chans), cfg.ch * cfg.ch_mult[-1]
+        skips, ch = list(skip_chans), mid_ch or cfg.ch * cfg.ch_mult[-1]
         res = cfg.img_size // 2 ** (len(cfg.ch_mult) - 1)
         self.blocks = nn.ModuleList()
         for i, mult in reversed(list(enumerate(cfg.ch_mult))):

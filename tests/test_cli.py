@@ -108,3 +108,14 @@ def test_named_dataset_train_and_segment(tmp_path):
     assert 'mIOU' in r.stdout and 'multiclass' in json.loads((tmp_path / 'seg2' / 'scores.json').read_text())
     r = run('fd_segment', tmp_path / 'run', '--data', f'cub:{tmp_path / "nowhere"}', ok=False)
     assert r.returncode != 0 and 'CUB-200-2011: expected images.txt' in r.stderr and 'caltech.edu' in r.stderr
+
+def test_variant_and_hierarchical_from_the_command_line(tmp_path):
+    "--decoding and --K2 reach the model, its checkpoint, and fd_segment (which reads the leaves of the hierarchy)."
+    run('fd_train', '--out', tmp_path / 'h', *TINY, '--steps', 2, '--K', 2, '--K2', 2, '--report_after', 'False')
+    meta = json.loads((tmp_path / 'h' / 'checkpoint' / 'run.json').read_text())
+    assert meta['model']['K2'] == 2, meta
+    r = run('fd_segment', tmp_path / 'h', '--out', tmp_path / 'seg')
+    assert 'strict (fixed channels)' in r.stdout
+    run('fd_train', '--out', tmp_path / 'c', *TINY, '--steps', 1, '--decoding', 'concat', '--report_after', 'False')
+    r = run('fd_train', '--out', tmp_path / 'x', *TINY, '--steps', 1, '--decoding', 'sum', ok=False)
+    assert r.returncode != 0 and 'decoding must be one of' in r.stderr
