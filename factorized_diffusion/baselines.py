@@ -9,7 +9,7 @@ import torch
 from fastprogress.fastprogress import progress_bar
 
 # %% auto #0
-__all__ = ['grabcut_masks', 'border_fraction', 'kmeans_masks', 'compare_baselines', 'format_comparison']
+__all__ = ['grabcut_masks', 'border_fraction', 'kmeans_pixels', 'kmeans_masks', 'compare_baselines', 'format_comparison']
 
 # %% ../nbs/12_baselines.ipynb #eea65146
 def _uint8(x:torch.Tensor) -> np.ndarray:
@@ -39,12 +39,11 @@ def border_fraction(m:torch.Tensor) -> torch.Tensor:
     b = torch.cat([m[..., 0, :], m[..., -1, :], m[..., 1:-1, 0], m[..., 1:-1, -1]], dim=-1)
     return b.mean(-1)
 
-def kmeans_masks(images:torch.Tensor, K:int=2, iters:int=20, seed:int=0) -> torch.Tensor:
-    "Per-image K-means on RGB values: (N,K,H,W) one-hot masks, channels ordered by border coverage (most first)."
-    N, C, H, W = images.shape
-    px = images.detach().float().cpu().flatten(2).transpose(1, 2)          # (N, HW, C)
+def kmeans_pixels(px:torch.Tensor, K:int, H:int, W:int, iters:int=20, seed:int=0) -> torch.Tensor:
+    "Per-image K-means of pixel vectors `px` (N, H*W, D): (N,K,H,W) one-hot masks, channels ordered by border coverage (most first)."
+    N = px.shape[0]
     g = torch.Generator().manual_seed(seed)
-    cent = torch.stack([px[i, torch.randperm(H * W, generator=g)[:K]] for i in range(N)])   # (N, K, C)
+    cent = torch.stack([px[i, torch.randperm(H * W, generator=g)[:K]] for i in range(N)])   # (N, K, D)
     for _ in range(iters):
         assign = torch.cdist(px, cent).argmin(-1)                            # (N, HW)
         onehot = torch.nn.functional.one_hot(assign, K).float()              # (N, HW, K)
@@ -54,12 +53,18 @@ def kmeans_masks(images:torch.Tensor, K:int=2, iters:int=20, seed:int=0) -> torc
     order = border_fraction(m).argsort(dim=1, descending=True)
     return torch.gather(m, 1, order[:, :, None, None].expand(-1, -1, H, W))
 
+def kmeans_masks(images:torch.Tensor, K:int=2, iters:int=20, seed:int=0) -> torch.Tensor:
+    "Per-image K-means on RGB values: (N,K,H,W) one-hot masks, channels ordered by border coverage (most first)."
+    N, C, H, W = images.shape
+    return kmeans_pixels(images.detach().float().cpu().flatten(2).transpose(1, 2), K, H, W, iters, seed)
+
 # %% ../nbs/12_baselines.ipynb #8b51abb2
-def compare_baselines(model, valid, test, t:int=30, progress:bool=False) -> dict:
-    "Strict and permissive Acc/IOU/DICE of `model`, GrabCut and colour K-means on the same (images, masks) splits."
+def compare_baselines(model, valid, test, t:int=30, progress:bool=False, extra:dict=None) -> dict:
+    """Strict and permissive Acc/IOU/DICE of `model`, GrabCut and colour K-means on the same (images, masks) splits;
+    `extra` adds methods (name -> function from images to (N,K,H,W) masks), e.g. the learned baselines of `18_learned_baselines`."""
     from factorized_diffusion.segment import segment, choose_fg_channels, score_strict, score_permissive
     (vx, vm), (tx, tm) = valid, test
-    methods = dict(GrabCut=grabcut_masks, **{'K-means (K=2)': kmeans_masks})
+    methods = dict(GrabCut=grabcut_masks, **{'K-means (K=2)': kmeans_masks}, **(extra or {}))
     if model is not None: methods = {'factorized (ours)': lambda x: segment(model, x, t=t, progress=progress), **methods}
     res = {}
     for name, fn in methods.items():
@@ -70,8 +75,9 @@ def compare_baselines(model, valid, test, t:int=30, progress:bool=False) -> dict
 
 def format_comparison(res:dict) -> str:
     "The `compare_baselines` result as a text table."
-    lines = [f"{'method':20s} {'rule':10s} {'Acc':>6s} {'IOU':>6s} {'DICE':>6s}"]
+    w = max(20, *map(len, res))
+    lines = [f"{'method':{w}s} {'rule':10s} {'Acc':>6s} {'IOU':>6s} {'DICE':>6s}"]
     for name, r in res.items():
         for rule in ('strict', 'permissive'):
-            s = r[rule]; lines.append(f"{name:20s} {rule:10s} {100 * s['acc']:6.1f} {100 * s['iou']:6.1f} {100 * s['dice']:6.1f}")
+            s = r[rule]; lines.append(f"{name:{w}s} {rule:10s} {100 * s['acc']:6.1f} {100 * s['iou']:6.1f} {100 * s['dice']:6.1f}")
     return '\n'.join(lines)

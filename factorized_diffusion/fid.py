@@ -46,8 +46,8 @@ def fid_metric(feature='random', weights_path=None, device=None):
             raise FileNotFoundError(f"Inception FID needs its weights as a local file (weights_path={weights_path!r}): get "
                                     "pt_inception-2015-12-05-6726825d.pth (published with pytorch-fid and torch-fidelity) and pass its path, "
                                     "or use feature='random' for the offline extractor")
-        try: import torch_fidelity  # noqa: F401
-        except ImportError: raise ImportError("Inception FID needs torch-fidelity: pip install torch-fidelity (or use feature='random')") from None
+        import importlib.util
+        if importlib.util.find_spec("torch_fidelity") is None: raise ImportError("Inception FID needs torch-fidelity: pip install torch-fidelity (or use feature='random')")
         m = FrechetInceptionDistance(feature=feature, feature_extractor_weights_path=str(weights_path), normalize=True)
     else: m = FrechetInceptionDistance(feature=feature, normalize=True)
     return m.to(device) if device is not None else m

@@ -119,3 +119,15 @@ def test_variant_and_hierarchical_from_the_command_line(tmp_path):
     run('fd_train', '--out', tmp_path / 'c', *TINY, '--steps', 1, '--decoding', 'concat', '--report_after', 'False')
     r = run('fd_train', '--out', tmp_path / 'x', *TINY, '--steps', 1, '--decoding', 'sum', ok=False)
     assert r.returncode != 0 and 'decoding must be one of' in r.stderr
+
+def test_segment_with_every_baseline(trained, tmp_path):
+    "One command: the factorized model next to GrabCut, K-means, DatasetDDPM-unsup and a supervised U-Net on the same images."
+    out, _ = trained
+    run('fd_train', '--out', tmp_path / 'unet', *TINY, '--arch', 'unet', '--steps', 2, '--report_after', 'False')
+    r = run('fd_segment', out, '--out', tmp_path / 'seg', '--baselines', 'True', '--unet_checkpoint', tmp_path / 'unet',
+            '--supervised_steps', 5)
+    for name in ('factorized (ours)', 'GrabCut', 'K-means (K=2)', 'DatasetDDPM-unsup (K=3)', 'supervised U-Net'):
+        assert name in r.stdout, r.stdout
+    assert set(json.loads((tmp_path / 'seg' / 'comparison.json').read_text())) >= {'supervised U-Net', 'DatasetDDPM-unsup (K=3)'}
+    r = run('fd_segment', out, '--baselines', 'True', '--unet_checkpoint', out, '--supervised_steps', 0, ok=False)
+    assert r.returncode != 0 and 'needs a baseline U-Net' in r.stderr
