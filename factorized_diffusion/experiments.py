@@ -6,7 +6,6 @@
 from __future__ import annotations
 import json, re, time
 from pathlib import Path
-import torch
 from fastcore.script import call_parse
 from .core import show_images, overlay_masks
 from .data import ShapesDataset

@@ -37,8 +37,10 @@ def ddpm_sample(model, n:int=8, sched:DDPMScheduler=None, seed:int=0, keep_every
 
 # %% ../nbs/08_sampling.ipynb #1efbbbe8
 @torch.no_grad()
-def ddim_sample(model, n:int=8, steps:int=50, eta:float=0., sched:DDPMScheduler=None, seed:int=0, progress:bool=True, y=None) -> dict:
-    "DDIM sampling on `steps` evenly strided timesteps; returns dict(images, masks) like `ddpm_sample`."
+def ddim_sample(model, n:int=8, steps:int=50, eta:float=0., sched:DDPMScheduler=None, seed:int=0, progress:bool=True, y=None,
+                keep_every:int=0) -> dict:
+    """DDIM sampling on `steps` evenly strided timesteps; returns dict(images, masks) like `ddpm_sample`, and with
+    `keep_every` > 0 a `trajectory` of (t, x, pred_x0, masks) every `keep_every` steps and at the last."""
     cfg, dev = model.cfg, next(model.parameters()).device
     sched = (sched or DDPMScheduler()).to(dev)
     if not 1 <= steps <= sched.T: raise ValueError(f"steps must be in 1..{sched.T}, got {steps}")
@@ -47,13 +49,15 @@ def ddim_sample(model, n:int=8, steps:int=50, eta:float=0., sched:DDPMScheduler=
     ts = torch.linspace(sched.T - 1, 0, steps).round().long().tolist()
     x = torch.randn(n, cfg.in_ch, cfg.img_size, cfg.img_size, generator=g, device=dev)
     if y is not None: y = torch.as_tensor(y, device=dev).long().expand(n)
-    masks, ac = None, sched.alphas_cumprod
+    masks, ac, traj = None, sched.alphas_cumprod, []
     for i in (progress_bar(range(steps)) if progress else range(steps)):
         t = ts[i]
         out = model(x, torch.full((n,), t, device=dev, dtype=torch.long), y)
         eps, masks = (out[0], out[1]) if isinstance(out, tuple) else (out, None)
         a_t = ac[t].to(x.dtype)
         x0 = ((x - (1 - a_t).sqrt() * eps) / a_t.sqrt()).clamp(-1, 1)
+        if keep_every and (i % keep_every == 0 or i == steps - 1):
+            traj.append((t, x.cpu(), x0.cpu(), None if masks is None else masks.cpu()))
         if i == steps - 1: x = x0; break
         a_p = ac[ts[i + 1]].to(x.dtype)
         sigma = eta * ((1 - a_p) / (1 - a_t) * (1 - a_t / a_p)).sqrt()
@@ -61,7 +65,7 @@ def ddim_sample(model, n:int=8, steps:int=50, eta:float=0., sched:DDPMScheduler=
         x = a_p.sqrt() * x0 + (1 - a_p - sigma ** 2).clamp(min=0).sqrt() * eps
         if eta > 0: x = x + sigma * torch.randn(x.shape, generator=g, device=dev, dtype=x.dtype)
     model.train(was_training)
-    return dict(images=x.clamp(-1, 1).cpu(), masks=None if masks is None else masks.cpu())
+    return dict(images=x.clamp(-1, 1).cpu(), masks=None if masks is None else masks.cpu(), trajectory=traj)
 
 # %% ../nbs/08_sampling.ipynb #33c48ad4
 @torch.no_grad()
