@@ -19,24 +19,34 @@ __all__ = ['segment', 'fg_metrics', 'channel_subsets', 'union_fg', 'choose_fg_ch
 
 # %% ../nbs/07_segment.ipynb #abb6fdf5
 @torch.no_grad()
-def segment(model, images:torch.Tensor, t:int=30, sched:DDPMScheduler=None, bs:int=64, seed:int=0,
-            progress:bool=False) -> torch.Tensor:
-    "Soft masks (N,K,H,W) of `images` (N,C,H,W) in [-1,1]: noise each to timestep `t` (Eq. 1), one mask-path pass (Eq. 4)."
+def segment(model, images:torch.Tensor, t=30, sched:DDPMScheduler=None, bs:int=64, seed:int=0,
+            progress:bool=False, n_draws:int=1, y=None) -> torch.Tensor:
+    """Soft masks (N,K,H,W) of `images` (N,C,H,W) in [-1,1]: noise each to timestep `t` (Eq. 1), one mask-path pass (Eq. 4).
+    Beyond the paper: `t` may be a list of timesteps and `n_draws` > 1 noise draws per timestep; the masks are averaged.
+    `y`: class labels (one, or one per image) for a class-conditional model."""
     if images.ndim != 4: raise ValueError(f"images must be (N,C,H,W), got shape {tuple(images.shape)}")
     cfg = model.cfg
     if images.shape[1] != cfg.in_ch or images.shape[-1] != cfg.img_size or images.shape[-2] != cfg.img_size:
         raise ValueError(f"model expects ({cfg.in_ch},{cfg.img_size},{cfg.img_size}) images, got {tuple(images.shape[1:])}: resize/convert them first")
+    ts = [int(t)] if isinstance(t, (int, float)) else [int(v) for v in t]
+    if not ts or n_draws < 1: raise ValueError("need at least one timestep and one noise draw")
     device = next(model.parameters()).device          # images go where the model is
     sched = (sched or DDPMScheduler()).to(device)
     g = torch.Generator(device=device).manual_seed(seed)
+    ys = None if y is None else torch.as_tensor(y).long().expand(len(images))
     was_training = model.training; model.eval()
     out = []
     chunks = range(0, len(images), bs)
     for i in (progress_bar(chunks) if progress else chunks):
         x0 = images[i:i + bs].to(device)
-        tt = torch.full((len(x0),), t, device=device, dtype=torch.long)
-        xt = sched.add_noise(x0, torch.randn(x0.shape, generator=g, device=device), tt)
-        out.append(model.masks(xt, tt).float().cpu())
+        yb = None if ys is None else ys[i:i + bs].to(device)
+        acc = 0
+        for tv in ts:
+            tt = torch.full((len(x0),), tv, device=device, dtype=torch.long)
+            for _ in range(n_draws):
+                xt = sched.add_noise(x0, torch.randn(x0.shape, generator=g, device=device), tt)
+                acc = acc + model.masks(xt, tt, yb).float()
+        out.append((acc / (len(ts) * n_draws)).cpu())
     model.train(was_training)
     return torch.cat(out)
 

@@ -1,0 +1,156 @@
+"""Training-step throughput against diffusers' UNet2DModel, and how the factorized model's cost grows with K.
+
+  pip install diffusers                    # optional: only this benchmark uses it
+  python bench/bench_train.py              # CPU rows at 32 and 64 px, appended to bench/RESULTS.md, K scaling to bench/k_scaling.csv
+  python bench/bench_train.py --presets paper64 --bs 128 --device cuda --bf16 --compile   # the GPU rows (paper's 64x64 config)
+
+Rows, each measured side by side in one run (median of --reps steps after a warm-up):
+  peers:     img/s of a training step (forward + backward + Adam) for (a) the project's baseline U-Net, (b) the factorized
+             U-Net and (c) diffusers.UNet2DModel configured to match (a): same channels, blocks per stage, attention
+             resolutions, heads; parameter counts printed. Targets: (a) >= 1.0x (c); (b)'s step time <= FLOP ratio x (a)'s.
+  K scaling: step time and activation memory (bytes of tensors saved for backward, counted with
+             torch.autograd.graph.saved_tensors_hooks: exact and device-independent) for K = 1..8, relative to K=1.
+"""
+import argparse, csv, datetime, platform, sys, time
+from pathlib import Path
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from factorized_diffusion.unet import unet_config, UNet
+from factorized_diffusion.factorized import FactorizedUNet
+
+def diffusers_twin(cfg):
+    "diffusers.UNet2DModel with the same widths, blocks, attention resolutions and heads as the project's UNet(cfg)."
+    from diffusers import UNet2DModel
+    res = [cfg.img_size // 2 ** i for i in range(len(cfg.ch_mult))]
+    down = tuple('AttnDownBlock2D' if r in cfg.attn_res else 'DownBlock2D' for r in res)
+    up = tuple('AttnUpBlock2D' if r in cfg.attn_res else 'UpBlock2D' for r in reversed(res))
+    chans = tuple(cfg.ch * m for m in cfg.ch_mult)
+    return UNet2DModel(sample_size=cfg.img_size, in_channels=cfg.in_ch, out_channels=cfg.in_ch, layers_per_block=cfg.num_res_blocks,
+                       block_out_channels=chans, down_block_types=down, up_block_types=up, dropout=cfg.dropout,
+                       attention_head_dim=chans[0] // cfg.heads if cfg.heads > 1 else None, norm_num_groups=min(32, cfg.ch),
+                       resnet_time_scale_shift='default')
+
+def _out(o):
+    if hasattr(o, 'sample'): return o.sample
+    return o[0] if isinstance(o, tuple) else o
+
+def step_fn(model, x, t, opt, amp):
+    def step():
+        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=amp):
+            loss = _out(model(x, t)).float().pow(2).mean()
+        loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+    return step
+
+def timeit(fn, reps, device):
+    fn(); fn()                                                           # warm-up (and compile)
+    ts = []
+    for _ in range(reps):
+        if device.type == 'cuda': torch.cuda.synchronize()
+        t0 = time.perf_counter(); fn()
+        if device.type == 'cuda': torch.cuda.synchronize()
+        ts.append(time.perf_counter() - t0)
+    return sorted(ts)[len(ts) // 2]
+
+def fwd_bwd_flops(model, x, t):
+    with FlopCounterMode(display=False) as fc: _out(model(x, t)).float().pow(2).mean().backward()
+    model.zero_grad(set_to_none=True)
+    return fc.get_total_flops()
+
+def saved_bytes(model, x, t):
+    "Bytes of the tensors autograd saves for backward in one forward pass (activation memory)."
+    total = [0]
+    def pack(tn): total[0] += tn.numel() * tn.element_size(); return tn
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tn: tn): loss = _out(model(x, t)).float().pow(2).mean()
+    loss.backward(); model.zero_grad(set_to_none=True)
+    return total[0]
+
+def make_opt(model, device):
+    return torch.optim.Adam(model.parameters(), lr=1e-4, fused=device.type == 'cuda')
+
+def peer_rows(preset, bs, reps, device, amp, compile_):
+    cfg = unet_config(preset)
+    x, t = torch.randn(bs, 3, cfg.img_size, cfg.img_size, device=device), torch.randint(0, 1000, (bs,), device=device)
+    models = dict(ours=UNet(cfg), factorized=FactorizedUNet(cfg))
+    try: models['diffusers'] = diffusers_twin(cfg)
+    except ImportError: print('diffusers is not installed: pip install diffusers (peer row skipped)')
+    res = {}
+    for name, m in models.items():
+        m = m.to(device)
+        if device.type == 'cuda': m = m.to(memory_format=torch.channels_last)
+        fl = fwd_bwd_flops(m, x, t)
+        run = torch.compile(m) if compile_ else m
+        if device.type == 'cuda': torch.cuda.reset_peak_memory_stats()
+        sec = timeit(step_fn(run, x, t, make_opt(m, device), amp), reps, device)
+        mem = torch.cuda.max_memory_allocated() / 2 ** 30 if device.type == 'cuda' else saved_bytes(m, x, t) / 2 ** 30
+        res[name] = dict(params=sum(p.numel() for p in m.parameters()), sec=sec, flops=fl, mem=mem)
+        del m, run
+    a, b = res['ours'], res['factorized']
+    lines = []
+    for name, r in res.items():
+        rel = f"{(bs / r['sec']) / (bs / res['diffusers']['sec']):.2f}x" if 'diffusers' in res else '-'
+        mfu = ''
+        if device.type == 'cuda': mfu = f" | {100 * r['flops'] / r['sec'] / 989e12:.1f}%"          # H100 SXM dense bf16 peak
+        lines.append(f"| {preset} | {bs} | {name} | {r['params'] / 1e6:.2f}M | {r['sec'] * 1000:.0f} | {bs / r['sec']:.1f} | {rel} | "
+                     f"{r['flops'] / 1e9:.1f} | {r['mem']:.2f}{mfu} |")
+    bound = b['flops'] / a['flops'] * a['sec']
+    verdict = [f"\n{preset}: factorized/ours FLOP ratio {b['flops'] / a['flops']:.2f}, time ratio {b['sec'] / a['sec']:.2f}: "
+               f"{'within' if b['sec'] <= bound else 'NOT within'} the FLOP bound ({b['sec'] / bound:.2f} of it)."]
+    if 'diffusers' in res:
+        d = res['diffusers']
+        verdict.append(f"{preset}: ours/diffusers img/s {d['sec'] / a['sec']:.2f}x (target >= 1.0x: {'met' if a['sec'] <= d['sec'] else 'NOT met'}); "
+                       f"parameters ours/diffusers {a['params'] / d['params']:.3f} (must be within 5%).")
+    return lines, verdict
+
+def k_rows(preset, bs, reps, device, Ks, csv_path):
+    cfg0 = unet_config(preset)
+    x, t = torch.randn(bs, 3, cfg0.img_size, cfg0.img_size, device=device), torch.randint(0, 1000, (bs,), device=device)
+    out = []
+    for K in Ks:
+        m = FactorizedUNet(unet_config(preset, K=K)).to(device)
+        sec = timeit(step_fn(m, x, t, make_opt(m, device), False), reps, device)
+        out.append(dict(preset=preset, bs=bs, K=K, ms=sec * 1000, act_mb=saved_bytes(m, x, t) / 2 ** 20, gflops=fwd_bwd_flops(m, x, t) / 1e9))
+    base = out[0]
+    for r in out: r.update(time_vs_K1=r['ms'] / base['ms'], act_vs_K1=r['act_mb'] / base['act_mb'], flops_vs_K1=r['gflops'] / base['gflops'])
+    if csv_path:
+        new = not Path(csv_path).exists()
+        with open(csv_path, 'a', newline='') as f:
+            w = csv.DictWriter(f, fieldnames=['date', *out[0]]); new and w.writeheader()
+            for r in out: w.writerow(dict(date=f'{datetime.datetime.now():%Y-%m-%d %H:%M}', **r))
+    return [f"| {preset} | {r['bs']} | {r['K']} | {r['ms']:.0f} | {r['time_vs_K1']:.2f} | {r['gflops']:.1f} | {r['flops_vs_K1']:.2f} | "
+            f"{r['act_mb']:.0f} | {r['act_vs_K1']:.2f} |" for r in out]
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--presets', nargs='+', default=['small32', 'small64'])
+    ap.add_argument('--bs', type=int, default=32)
+    ap.add_argument('--reps', type=int, default=5)
+    ap.add_argument('--Ks', type=int, nargs='+', default=[1, 2, 3, 4, 6, 8])
+    ap.add_argument('--k_preset', default='small32')
+    ap.add_argument('--device', default='cpu')
+    ap.add_argument('--bf16', action='store_true', help='bf16 autocast (GPU)')
+    ap.add_argument('--compile', action='store_true', help='torch.compile the models')
+    ap.add_argument('--no-write', action='store_true', help='print only; do not append to bench/RESULTS.md or k_scaling.csv')
+    a = ap.parse_args()
+    dev = torch.device(a.device)
+    lines = [f"\n## {datetime.datetime.now():%Y-%m-%d %H:%M} - training steps, {platform.processor() or platform.machine()}, device {a.device}"
+             f"{' (' + torch.cuda.get_device_name() + ')' if dev.type == 'cuda' else ''}, {torch.get_num_threads()} torch threads, torch {torch.__version__}",
+             f"Command: `{' '.join([Path(sys.executable).name] + sys.argv)}`\n",
+             "Training step (forward + backward + Adam), median ms; FLOPs of forward + backward; memory: "
+             + ("peak CUDA GiB" if dev.type == 'cuda' else "activations saved for backward, GiB") + "\n",
+             "| preset | batch | model | params | step ms | img/s | img/s vs diffusers | GFLOPs | memory |" + (" MFU |" if dev.type == 'cuda' else ''),
+             "|---|---|---|---|---|---|---|---|---|" + ("---|" if dev.type == 'cuda' else '')]
+    verdicts = []
+    for p in a.presets:
+        l, v = peer_rows(p, a.bs, a.reps, dev, a.bf16, a.compile); lines += l; verdicts += v
+    lines += verdicts
+    lines += [f"\nScaling with K ({a.k_preset}, batch {a.bs}; no autocast, no compile):\n",
+              "| preset | batch | K | step ms | time vs K=1 | GFLOPs | FLOPs vs K=1 | activations MiB | activations vs K=1 |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    lines += k_rows(a.k_preset, a.bs, a.reps, dev, a.Ks, None if a.no_write else Path(__file__).parent / 'k_scaling.csv')
+    text = '\n'.join(lines)
+    print(text)
+    if not a.no_write:
+        with open(Path(__file__).parent / 'RESULTS.md', 'a') as f: f.write(text + '\n')
+
+if __name__ == '__main__': main()
