@@ -131,3 +131,16 @@ def test_segment_with_every_baseline(trained, tmp_path):
     assert set(json.loads((tmp_path / 'seg' / 'comparison.json').read_text())) >= {'supervised U-Net', 'DatasetDDPM-unsup (K=3)'}
     r = run('fd_segment', out, '--baselines', 'True', '--unet_checkpoint', out, '--supervised_steps', 0, ok=False)
     assert r.returncode != 0 and 'needs a baseline U-Net' in r.stderr
+
+def test_table_and_report_commands(trained, tmp_path):
+    "fd_table prints a paper table beside the paper's numbers; fd_report writes report.md with its figures."
+    from factorized_diffusion import fixtures
+    out, _ = trained
+    fixtures.flowers(tmp_path / 'flowers', n=16)
+    r = run('fd_table', 1, out, tmp_path / 'flowers', '--supervised_steps', 2, '--out', tmp_path / 't1.md')
+    assert '| Factorized Diffusion (paper) | 90.1 | 79.7 | 87.2 |' in r.stdout and 'Factorized Diffusion (ours), strict' in r.stdout
+    assert (tmp_path / 't1.md').exists()
+    r = run('fd_table', 5, out, tmp_path / 'flowers', ok=False)
+    assert r.returncode != 0 and 'table must be one of' in r.stderr
+    r = run('fd_report', out, '--out', tmp_path / 'rep', '--supervised_steps', 2, '--n_samples', 0)
+    assert (tmp_path / 'rep' / 'report.md').exists() and (tmp_path / 'rep' / 't_sweep.png').exists()
