@@ -10,8 +10,8 @@ import torch
 import matplotlib.pyplot as plt
 
 # %% auto #0
-__all__ = ['MASK_COLORS', 'set_seed', 'default_device', 'to_display', 'colorize_masks', 'overlay_masks', 'show_images',
-           'image_mask_rows']
+__all__ = ['MASK_COLORS', 'set_seed', 'default_device', 'to_display', 'set_mask_colors', 'colorize_masks', 'overlay_masks',
+           'show_images', 'image_mask_rows']
 
 # %% ../nbs/00_core.ipynb #f4d2ed8f
 # fastai 2.8.7 calls torch.jit.script at import, which torch 2.14 flags as deprecated: noise for our users, not theirs to fix
@@ -39,17 +39,29 @@ def to_display(x:torch.Tensor) -> np.ndarray:
     if x.shape[0] == 1: x = x.expand(3, -1, -1)
     return x.permute(1, 2, 0).numpy()
 
-def colorize_masks(m:torch.Tensor) -> torch.Tensor:
+def _rgb(c) -> torch.Tensor:
+    "'#rrggbb' or an RGB triple in [0,1] -> a float tensor (3,)."
+    if isinstance(c, str):
+        h = c.lstrip('#')
+        if len(h) != 6: raise ValueError(f"colour {c!r} is not '#rrggbb'")
+        return torch.tensor([int(h[i:i + 2], 16) for i in (0, 2, 4)]) / 255.
+    return torch.as_tensor(c, dtype=torch.float32)
+
+def set_mask_colors(colors) -> None:
+    "Change the channel colours of every later figure: '#rrggbb' strings or RGB triples in [0,1]; later channels keep theirs."
+    for k, c in enumerate(colors): MASK_COLORS[k] = _rgb(c)
+
+def colorize_masks(m:torch.Tensor, colors=None) -> torch.Tensor:
     "Soft masks (K,H,W) summing to 1 to an RGB picture (3,H,W) in [0,1]: each pixel mixes the channel colours."
     K = m.shape[0]
-    cols = MASK_COLORS[torch.arange(K) % len(MASK_COLORS)].to(m)
-    return torch.einsum('khw,kc->chw', m.float(), cols)
+    cols = MASK_COLORS[torch.arange(K) % len(MASK_COLORS)] if colors is None else torch.stack([_rgb(c) for c in colors])[:K]
+    return torch.einsum('khw,kc->chw', m.float(), cols.to(m.device).float())
 
-def overlay_masks(x:torch.Tensor, m:torch.Tensor, alpha:float=0.5) -> np.ndarray:
+def overlay_masks(x:torch.Tensor, m:torch.Tensor, alpha:float=0.5, colors=None) -> np.ndarray:
     "Blend the colourised masks `m` (K,H,W) over the image `x` (C,H,W) in [-1,1]; returns (H,W,3) in [0,1]."
     img = torch.from_numpy(to_display(x)).permute(2, 0, 1)
     m = torch.nn.functional.interpolate(m[None].float(), size=img.shape[-2:], mode='nearest')[0]
-    return ((1 - alpha) * img + alpha * colorize_masks(m.cpu())).permute(1, 2, 0).numpy()
+    return ((1 - alpha) * img + alpha * colorize_masks(m.cpu(), colors)).permute(1, 2, 0).numpy()
 
 # %% ../nbs/00_core.ipynb #eb32bcf8
 def show_images(rows:list, titles:list=None, row_titles:list=None, size:float=1.2, fname=None):
