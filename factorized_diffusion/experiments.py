@@ -16,7 +16,7 @@ from .cli import train_run
 
 # %% auto #0
 __all__ = ['TABLE6', 'PAPER_TABLE6', 'K_SWEEP', 'HIERARCHY', 'EXPERIMENTS', 'run_experiment', 'format_experiment',
-           'plot_experiment', 'fd_experiment']
+           'plot_experiment', 'generation_table', 'format_generation', 'fd_experiment']
 
 # %% ../nbs/19_ablation.ipynb #a7101c2b
 TABLE6 = {'(a) concat, Eq. 5': dict(decoding='concat'), '(b) mask h_mid': dict(decoding='mask_mid'),
@@ -93,8 +93,30 @@ def plot_experiment(out, rows:list, n:int=8, fname=None):
     return show_images(grid, row_titles=titles, fname=fname)
 
 # %% ../nbs/19_ablation.ipynb #b00b6b72
+def generation_table(factorized, unet, n:int=128, steps:int=50, n_real:int=2048, supervised_steps:int=300, seed:int=0,
+                     progress:bool=True) -> list:
+    "Table 5 analogue: rows of (name, FID offline, generated-mask accuracy) for the factorized model and the two-stage DDPM."
+    from factorized_diffusion.learned_baselines import train_supervised, supervised_masks, mask_agreement, datasetddpm_masks
+    size = factorized.cfg.img_size
+    lab = ShapesDataset(2048, size, 'train', seed)
+    sup = train_supervised(lab.images, lab.masks, steps=supervised_steps, progress=progress)
+    real = ShapesDataset(n_real, size, 'train', seed).images
+    rows = []
+    for name, m, two in (('DDPM (plain U-Net) + DatasetDDPM-unsup masks', unet, True), ('Factorized Diffusion', factorized, False)):
+        s = ddim_sample(m, n=n, steps=steps, seed=seed, progress=progress)
+        masks = datasetddpm_masks(m, s['images']) if two else s['masks']
+        ref = supervised_masks(sup, s['images']).argmax(1) == 1
+        rows.append(dict(name=name, fid=fid(real, s['images']), mask_acc=mask_agreement(masks, ref)['acc'], n=n, steps=steps))
+    return rows
+
+def format_generation(rows:list) -> str:
+    lines = ['| model | FID (offline) | generated-mask Acc |', '|---|---|---|']
+    lines += [f"| {r['name']} | {r['fid']:.3f} | {100 * r['mask_acc']:.1f} |" for r in rows]
+    return '\n'.join(lines) + '\n(paper, Table 5, e.g. CUB-64: DDPM 14.45 / 84.2, Factorized Diffusion 10.91 / 91.4)'
+
+# %% ../nbs/19_ablation.ipynb #edfd7b65
 @call_parse
-def fd_experiment(name:str='table6',            # table6, ksweep, hierarchy, or all
+def fd_experiment(name:str='table6',            # table6, ksweep, hierarchy, all; or table5 (generation, from two checkpoints)
                   out:str='runs/experiments',   # one folder per variant, results.json, table.md, masks.png
                   preset:str='small32',         # model preset for every variant
                   train_preset:str='small',     # training preset (lr 5e-4, batch 32, EMA 0.999 for 'small')
@@ -102,8 +124,17 @@ def fd_experiment(name:str='table6',            # table6, ksweep, hierarchy, or 
                   seed:int=0,                   # the same seed for every variant
                   n_fid:int=128,                # DDIM samples for FID
                   device:str=None,              # cpu, cuda, ...
+                  checkpoint:str=None,          # table5: the trained factorized model
+                  unet_checkpoint:str=None,     # table5: the trained plain U-Net (DDPM baseline)
                  ):
     "Train and score the variants of one experiment with the same budget and seed; print and save the table."
+    if name == 'table5':
+        from factorized_diffusion.learner import load_model
+        from factorized_diffusion.cli import resolve_checkpoint
+        if not (checkpoint and unet_checkpoint): raise SystemExit("table5 needs --checkpoint (factorized) and --unet_checkpoint (plain U-Net)")
+        rows = generation_table(load_model(resolve_checkpoint(checkpoint), device=device), load_model(resolve_checkpoint(unet_checkpoint), device=device), n=n_fid)
+        Path(out).mkdir(parents=True, exist_ok=True); (Path(out) / 'table5.json').write_text(json.dumps(rows, indent=1))
+        print(format_generation(rows)); return
     names = list(EXPERIMENTS) if name == 'all' else [name]
     if bad := [n for n in names if n not in EXPERIMENTS]: raise SystemExit(f"unknown experiment {bad[0]!r}; choose from {list(EXPERIMENTS)} or 'all'")
     variants = {k: v for n in names for k, v in EXPERIMENTS[n].items()}
