@@ -116,7 +116,7 @@ def format_generation(rows:list) -> str:
 
 # %% ../nbs/19_ablation.ipynb #edfd7b65
 @call_parse
-def fd_experiment(name:str='table6',            # table6, ksweep, hierarchy, all; or table5 (generation, from two checkpoints)
+def fd_experiment(name:str,                     # table6, ksweep, hierarchy, all; or table5 (generation, from two checkpoints)
                   out:str='runs/experiments',   # one folder per variant, results.json, table.md, masks.png
                   preset:str='small32',         # model preset for every variant
                   train_preset:str='small',     # training preset (lr 5e-4, batch 32, EMA 0.999 for 'small')
