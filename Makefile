@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 export OMP_NUM_THREADS ?= 2
 export MPLBACKEND ?= Agg
 
-.PHONY: demo test env export clean
+.PHONY: demo test env export docs clean
 env: $(VENV)/.installed
 $(VENV)/.installed: settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,5 +29,10 @@ test: env
 export: env
 	$(BIN)/nbdev_export
 
+# The documentation site in _site/ (nbdev's processors + nbconvert; Quarto cannot be installed here), checked in
+# headless Chromium (Debian: apt-get install chromium): pages load with their figures, no broken links, screenshots.
+docs: env
+	OMP_NUM_THREADS=1 $(BIN)/python tools/build_docs.py --check
+
 clean:
-	rm -rf runs _proc _docs .pytest_cache
+	rm -rf runs _proc _docs _site .pytest_cache
