@@ -19,7 +19,7 @@ image or a broken internal link.
 """
 import argparse, html, os, re, subprocess, sys, tempfile
 from configparser import ConfigParser
-import multiprocessing
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +56,17 @@ def process(src: Path, dst: Path):
     from execnb.nbio import write_nb
     from nbdev.process import NBProcessor
     from nbdev.processors import FilterDefaults
-    p = NBProcessor(src, procs=FilterDefaults().procs(), process=True)
+    from nbdev.processors import exec_show_docs
+    class exec_exports_and_docs(exec_show_docs):
+        "nbdev's exec_show_docs, running only exported cells, imports and show_doc (the outputs are already in the notebook)."
+        def __call__(self, cell):
+            d = getattr(cell, 'directives_', {}) or {}
+            lines = [l for l in cell.source.splitlines() if l.strip() and not l.lstrip().startswith('#')]
+            only_imports = bool(lines) and all(l.startswith(('import ', 'from ')) for l in lines)
+            if cell.cell_type == 'code' and ({'export', 'exports', 'exporti'} & d.keys() or only_imports or cell.source.startswith('show_doc(')):
+                super().__call__(cell)
+    procs = [exec_exports_and_docs if pr is exec_show_docs else pr for pr in FilterDefaults().procs()]
+    p = NBProcessor(src, procs=procs, process=True)
     write_nb(p.nb, dst)
 
 def page_name(nb: Path) -> str: return 'index.html' if nb.stem == 'index' else nb.stem + '.html'
@@ -114,9 +124,15 @@ def build(only=None, workers=2):
     nbs = [ROOT / 'nbs' / 'index.ipynb'] + [n for n in nbs if n.stem != 'index']
     todo = [n for n in nbs if not only or n.stem in only]
     SITE.mkdir(exist_ok=True)
-    tmp = Path(tempfile.mkdtemp())
-    with multiprocessing.get_context("fork").Pool(workers, maxtasksperchild=1) as pool:   # IPython replaces __main__ in a worker
-        for name in pool.starmap(execute, [(n, tmp / n.name) for n in todo]): print('executed', name, flush=True)
+    tmp = SITE / '_exec'; tmp.mkdir(exist_ok=True)          # executed notebooks, reused while newer than their source
+    # one fresh interpreter per notebook (as a plain subprocess: notebooks start their own worker processes)
+    def run_one(n):
+        if (tmp / n.name).exists() and (tmp / n.name).stat().st_mtime > n.stat().st_mtime: return n.name + ' (cached)'
+        r = subprocess.run([sys.executable, __file__, '--exec-one', str(n), str(tmp / n.name)], capture_output=True, text=True)
+        if r.returncode: raise SystemExit(f'executing {n.name} failed:\n{r.stdout[-3000:]}{r.stderr[-3000:]}')
+        return n.name
+    with ThreadPoolExecutor(workers) as ex:
+        for name in ex.map(run_one, todo): print('executed', name, flush=True)
     nav = [(page_name(n), title_of(n)) for n in nbs]
     stems = {n.stem for n in nbs}
     for n in todo:
@@ -163,6 +179,8 @@ if __name__ == '__main__':
     ap.add_argument('--check', action='store_true', help='check the built site in headless Chromium')
     ap.add_argument('--no-build', action='store_true', help='only check')
     ap.add_argument('--workers', type=int, default=2)
+    ap.add_argument('--exec-one', nargs=2, metavar=('NB', 'DST'), help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.exec_one: execute(Path(a.exec_one[0]), Path(a.exec_one[1])); sys.exit(0)
     if not a.no_build: build(a.only, a.workers)
     if a.check: check()
