@@ -205,7 +205,7 @@ def fd_segment(checkpoint:str,             # a run folder, its checkpoint/ folde
         raise SystemExit("scoring an image folder needs --masks, a parallel folder of ground-truth masks")
     _, _, evalsets = get_data(data, model.cfg.img_size, 8, 0, masks, n_eval=n_eval, progress=True)
     if evalsets is None: raise SystemExit(f"{data} has no ground-truth masks to score against (imagenet needs --masks, the Pixel-ImageNet folder)")
-    report(model, out, evalsets, name=str(p), n_samples=0, t=t)
+    scores = report(model, out, evalsets, name=str(p), n_samples=0, t=t)
     if not baselines: return
     extra = {}
     if unet_checkpoint:
@@ -215,7 +215,7 @@ def fd_segment(checkpoint:str,             # a run folder, its checkpoint/ folde
     if supervised_steps and (lab := labelled_train(data, model.cfg.img_size, masks)) is not None:
         print(f"training the supervised U-Net upper bound: {supervised_steps} steps on {len(lab[0])} labelled training images")
         extra.update(learned_baselines(seg_net=train_supervised(*lab, steps=supervised_steps, device=device)))
-    res = compare_baselines(model, *evalsets, t=t, progress=True, extra=extra)
+    res = compare_baselines(model, *evalsets, t=t, progress=True, extra=extra, ours=scores if 'strict' in scores else None)
     print('\n' + format_comparison(res))
     (Path(out) / 'comparison.json').write_text(json.dumps(res, indent=1))
 
@@ -291,7 +291,7 @@ def fd_demo(out:str='runs/demo',      # output folder
         results['shipped'] = report(best, out / 'shipped', evalsets, n_samples=n_samples,
                                     name=f"shipped checkpoint ({md.get('step')} steps, trained by fd_train; see data/README.md)")
     else: print(f"3/3 no shipped checkpoint at {checkpoint!r}: skipped")
-    comp = compare_baselines(best, *evalsets)
+    comp = compare_baselines(best, *evalsets, ours=results['shipped' if shipped else 'short_run'])
     results['baselines'] = {k: v for k, v in comp.items() if k != 'factorized (ours)'}
     print(f"\nthe {'shipped checkpoint' if shipped else 'short run'} next to two classical baselines on the same {len(evalsets[1][0])} images:")
     print(format_comparison(comp))

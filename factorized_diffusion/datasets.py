@@ -295,7 +295,6 @@ def dataset_splits(name:str, root, size:int, skip_bad:bool=False, per_class:int=
     if name == 'imagenet':
         return (cls(root, tr, size, skip_bad=skip_bad, **lab), None,
                 cls(root, sc, size, masks_root=masks_root, per_class=per_class, seed=seed, skip_bad=skip_bad) if masks_root else None)
-    if name == 'davis': return cls(root, tr, size, masks=False, skip_bad=skip_bad), cls(root, ch, size, skip_bad=skip_bad), cls(root, sc, size, skip_bad=skip_bad)
     return (cls(root, tr, size, masks=False, skip_bad=skip_bad, **lab), cls(root, ch, size, skip_bad=skip_bad),
             cls(root, sc, size, skip_bad=skip_bad))
 

@@ -75,9 +75,8 @@ def format_experiment(rows:list, paper:dict=None) -> str:
     head = '| variant | params | train s | IOU strict | IOU permissive | FID (offline) |' + (' paper IOU / FID (CUB) |' if paper else '')
     lines = [head, '|' + '---|' * (head.count('|') - 1)]
     for r in rows:
-        line = (f"| {r['name']} | {r['params'] / 1e6:.2f}M | {r['train_secs']} | {100 * r['iou']:.1f} | {100 * r['iou_permissive']:.1f} | "
-                f"{r['fid']:.3f} |")
-        if 'iou_level1' in r: line = line.replace(f"| {100 * r['iou']:.1f} |", f"| {100 * r['iou']:.1f} (level 1: {100 * r['iou_level1']:.1f}) |", 1)
+        iou = f"{100 * r['iou']:.1f}" + (f" (level 1: {100 * r['iou_level1']:.1f})" if 'iou_level1' in r else '')
+        line = f"| {r['name']} | {r['params'] / 1e6:.2f}M | {r['train_secs']} | {iou} | {100 * r['iou_permissive']:.1f} | {r['fid']:.3f} |"
         if paper: line += f" {paper[r['name']][0]} / {paper[r['name']][1]} |" if r['name'] in paper else ' |'
         lines.append(line)
     return '\n'.join(lines)
@@ -85,10 +84,10 @@ def format_experiment(rows:list, paper:dict=None) -> str:
 def plot_experiment(out, rows:list, n:int=8, fname=None):
     "The masks of every variant in `rows` (loaded from `out`) on the same `n` test images, one row per variant."
     from factorized_diffusion.learner import load_model
-    x = ShapesDataset(n, load_model(Path(out) / _slug(rows[0]['name']) / 'checkpoint' / 'model.safetensors', device='cpu').cfg.img_size, 'test').images
+    models = [load_model(Path(out) / _slug(r['name']) / 'checkpoint' / 'model.safetensors', device='cpu') for r in rows]
+    x = ShapesDataset(n, models[0].cfg.img_size, 'test').images
     grid, titles = [list(x)], ['images']
-    for r in rows:
-        m = load_model(Path(out) / _slug(r['name']) / 'checkpoint' / 'model.safetensors', device='cpu')
+    for r, m in zip(rows, models):
         grid.append([overlay_masks(a, b, 0.7) for a, b in zip(x, segment(m, x))]); titles.append(r['name'][:18])
     return show_images(grid, row_titles=titles, fname=fname)
 

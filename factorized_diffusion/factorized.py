@@ -53,13 +53,18 @@ class FactorizedUNet(nn.Module):
         "The segmentation path: encoder, middle block and mask generator only (no decoder). Returns (B,K,H,W)."
         return self.encode(x, t, y)[-1]
 
+    @staticmethod
+    def branch_inputs(emb, hs, h_mid, masks) -> tuple:
+        "The K branches of Eq. 6 folded into the batch: (h_mid, skips h_enc * m_k, emb), each with B*K rows, b-major."
+        K = masks.shape[1]
+        ms = resize_masks(masks, [h.shape[-2:] for h in hs])
+        skips = [(h[:, None] * m[:, :, None]).flatten(0, 1) for h, m in zip(hs, ms)]   # (B*K, C, H, W)
+        return h_mid.repeat_interleave(K, 0), skips, emb.repeat_interleave(K, 0)
+
     def decode(self, emb, hs, h_mid, masks) -> torch.Tensor:
         "Eq. 6-7 with the K branches folded into the batch: one call of the shared decoder."
         B, K = masks.shape[:2]
-        ms = resize_masks(masks, [h.shape[-2:] for h in hs])
-        skips = [(h[:, None] * m[:, :, None]).flatten(0, 1) for h, m in zip(hs, ms)]   # (B*K, C, H, W), b-major
-        eps_k = self.decoder(h_mid.repeat_interleave(K, 0), skips, emb.repeat_interleave(K, 0))
-        eps_k = eps_k.unflatten(0, (B, K))                                               # (B, K, C, H, W)
+        eps_k = self.decoder(*self.branch_inputs(emb, hs, h_mid, masks)).unflatten(0, (B, K))   # (B, K, C, H, W)
         return (eps_k * masks[:, :, None]).sum(1)
 
     def forward(self, x, t, y=None) -> FactorizedOutput:

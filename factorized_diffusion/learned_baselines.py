@@ -94,12 +94,12 @@ def datasetddpm_masks(unet:UNet, images:torch.Tensor, K:int=3, ts=(50, 150, 250)
 
 # %% ../nbs/18_learned_baselines.ipynb #18f0fe32
 def mask_agreement(masks:torch.Tensor, ref:torch.Tensor) -> dict:
-    "Pixel accuracy of soft masks (N,K,H,W) against reference foreground (N,H,W) with the best channel subset for the whole set."
-    from factorized_diffusion.segment import channel_subsets, union_fg
-    ref = ref.bool()
-    accs = {s: (union_fg(masks, s) == ref).float().mean().item() for s in channel_subsets(masks.shape[1])}
-    best = max(accs, key=accs.get)
-    return dict(acc=accs[best], fg_channels=list(best))
+    """Pixel accuracy of soft masks (N,K,H,W) against reference foreground (N,H,W) with the best channel subset for the
+    whole set: the strict rule of `07_segment` with Acc as the criterion (images share a size, so the mean of per-image
+    accuracies is the pixel accuracy)."""
+    from factorized_diffusion.segment import choose_fg_channels, score_strict
+    best = choose_fg_channels(masks, ref, metric='acc')
+    return dict(acc=score_strict(masks, ref, best)['acc'], fg_channels=list(best))
 
 def generated_mask_accuracy(model, seg_net:SegUNet, n:int=64, steps:int=50, seed:int=0, two_stage:bool=False, progress:bool=False) -> dict:
     "Sample `n` images (DDIM, `steps`) and score their masks against `seg_net`'s foreground; see above."

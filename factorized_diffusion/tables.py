@@ -149,7 +149,7 @@ def write_report(model, out, data:str='builtin', masks:str=None, unet=None, supe
         seg = None
         if supervised_steps and (lab := labelled_train(data, model.cfg.img_size, masks)) is not None:
             seg = train_supervised(*lab, steps=supervised_steps, progress=progress)
-        comp = compare_baselines(model, *ev, progress=progress, extra=learned_baselines(unet, seg))
+        comp = compare_baselines(model, *ev, progress=progress, extra=learned_baselines(unet, seg), ours=sc)
         md += ["## Against the baselines (same images, same rules)\n", '```', format_comparison(comp), '```\n']
         sw = t_sweep(model, *ev, ts=ts)
         plot_t_sweep(sw, out / 't_sweep.png')

@@ -17,8 +17,7 @@ class ConcatDecoding(FactorizedUNet):
     "Table 6 (a), Eq. 5: one decoder fed h_mid and every skip concatenated with the masks (resized); its output is eps."
     def __init__(self, cfg:UNetConfig):
         super().__init__(cfg)
-        mid = self.cfg.ch * self.cfg.ch_mult[-1]
-        self.decoder = Decoder(cfg, [c + cfg.K for c in self.encoder.skip_chans], cfg.in_ch, mid_ch=mid + cfg.K)
+        self.decoder = Decoder(cfg, [c + cfg.K for c in self.encoder.skip_chans], cfg.in_ch, mid_ch=self.encoder.out_ch + cfg.K)
 
     def decode(self, emb, hs, h_mid, masks) -> torch.Tensor:
         ms = resize_masks(masks, [h.shape[-2:] for h in hs] + [h_mid.shape[-2:]])
@@ -60,9 +59,7 @@ class HierarchicalFactorizedUNet(FactorizedUNet):
         "Eq. 2-4, then the second level: returns (emb, h_enc, h_mid, leaves (B, K*K2, H, W))."
         emb, hs, h_mid, m1 = super().encode(x, t, y)
         B, K = m1.shape[:2]
-        ms = resize_masks(m1, [h.shape[-2:] for h in hs])
-        skips = [(h[:, None] * m[:, :, None]).flatten(0, 1) for h, m in zip(hs, ms)]
-        sub = self.sub_mask_generator(h_mid.repeat_interleave(K, 0), skips, emb.repeat_interleave(K, 0)).softmax(1)
+        sub = self.sub_mask_generator(*self.branch_inputs(emb, hs, h_mid, m1)).softmax(1)   # per region, softmax over K2
         leaves = m1[:, :, None] * sub.unflatten(0, (B, K))                     # (B, K, K2, H, W)
         return emb, hs, h_mid, leaves.flatten(1, 2)
 

@@ -151,9 +151,9 @@ def check(api_page='00_core.html'):
     for p in pages:
         with tempfile.TemporaryDirectory() as prof:
             dom = subprocess.run([chrome, *flags, f'--user-data-dir={prof}', '--dump-dom', p.as_uri()], capture_output=True, text=True, timeout=120).stdout
-        m = re.search(r'data-images="(\d+)" data-broken-images="(\d+)"', dom) or re.search(r'data-broken-images="(\d+)"[^>]*data-images="(\d+)"', dom)
-        if not m: problems.append(f'{p.name}: page did not finish loading in Chromium'); continue
-        n_img, bad = (int(m.group(1)), int(m.group(2))) if 'data-images="' + m.group(1) in dom else (int(m.group(2)), int(m.group(1)))
+        n_img, bad = re.search(r'data-images="(\d+)"', dom), re.search(r'data-broken-images="(\d+)"', dom)
+        if not (n_img and bad): problems.append(f'{p.name}: page did not finish loading in Chromium'); continue
+        n_img, bad = int(n_img.group(1)), int(bad.group(1))
         if bad: problems.append(f'{p.name}: {bad} of {n_img} images failed to load')
         for href in re.findall(r'href="([^"#]+)', dom):
             if not re.match(r'^(https?:|mailto:|data:|javascript:)', href) and not (SITE / href).exists():
