@@ -33,10 +33,13 @@ class DDPMCallback(Callback):
     t and eps come from a generator seeded by (`seed`, step), so training is reproducible and resumable mid-run, and
     under DDP each rank takes its block of one global draw: N ranks with batch b see exactly what one process with
     batch N*b would. A class-conditional model gets the batch's labels (the second item), dropped to the 'no label'
-    token with probability `p_uncond` (classifier-free guidance training)."""
+    token with probability `p_uncond` (classifier-free guidance training).
+    `t_power` reshapes the distribution of training timesteps: t = floor(T u^p), u ~ U(0, 1). p = 1 is the paper's
+    uniform t (and draws exactly what the uniform sampler always drew); p > 1 puts more of the steps at small t."""
     order = -5
-    def __init__(self, sched:DDPMScheduler=None, seed:int=0, p_uncond:float=0.):
-        self.sched, self.seed, self.p_uncond = sched or DDPMScheduler(), seed, p_uncond
+    def __init__(self, sched:DDPMScheduler=None, seed:int=0, p_uncond:float=0., t_power:float=1.):
+        if t_power <= 0: raise ValueError(f"t_power must be positive (1 = uniform timesteps, as in the paper), got {t_power}")
+        self.sched, self.seed, self.p_uncond, self.t_power = sched or DDPMScheduler(), seed, p_uncond, t_power
 
     def before_fit(self):
         self.sched.to(self.dls.device)
@@ -47,7 +50,8 @@ class DDPMCallback(Callback):
         "t, eps and uniform draws for this rank's block of a global batch, from a generator seeded by `key`."
         g = torch.Generator(device=x0.device).manual_seed(key)
         n = x0.shape[0]; N = n * self.world
-        t = torch.randint(0, self.sched.T, (N,), device=x0.device, generator=g)
+        if self.t_power == 1: t = torch.randint(0, self.sched.T, (N,), device=x0.device, generator=g)
+        else: t = (self.sched.T * torch.rand(N, device=x0.device, generator=g) ** self.t_power).long().clamp_(max=self.sched.T - 1)
         eps = torch.randn((N, *x0.shape[1:]), device=x0.device, dtype=x0.dtype, generator=g)
         u = torch.rand(N, device=x0.device, generator=g)
         block = slice(self.rank * n, (self.rank + 1) * n)
@@ -79,12 +83,12 @@ class StopAfter(Callback):
         if self.training and self.train_iter >= self.n_steps: raise CancelFitException()
 
 def ddpm_learner(dls, model, lr:float=1e-4, sched:DDPMScheduler=None, cbs=None, seed:int=0, p_uncond:float=0.,
-                 **kwargs) -> Learner:
+                 t_power:float=1., **kwargs) -> Learner:
     "A fastai `Learner` that trains `model` (a `UNet` or `FactorizedUNet`) with the DDPM loss (Eq. 8)."
     model.to(getattr(dls, 'device', None) or default_device())
     opt = partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-8)
     return Learner(dls, model, loss_func=F.mse_loss, opt_func=opt, lr=lr, wd=0., wd_bn_bias=False, train_bn=True,
-                   cbs=[DDPMCallback(sched, seed, p_uncond)] + list(cbs or []), **kwargs)
+                   cbs=[DDPMCallback(sched, seed, p_uncond, t_power)] + list(cbs or []), **kwargs)
 
 def fit_steps(learn:Learner, n_steps:int, lr:float=None, cbs=None):
     "Train for exactly `n_steps` optimiser steps at a constant learning rate (validation after each epoch)."

@@ -140,22 +140,34 @@ def t_sweep(model, valid, test, ts=range(0, 61, 10), **kwargs) -> list:
 # %% ../nbs/07_segment.ipynb #55a99b16
 class SegmentationCurve(Callback):
     """Every `every` training steps, score segmentation on fixed (valid, test) images; rows kept in `self.rows` and
-    appended to `csv_path`. Scores the EMA weights when training keeps an EMA (`10_training`), else the raw weights."""
+    appended to `csv_path`. Scores the EMA weights when training keeps an EMA (`10_training`), else the raw weights;
+    with `raw=True` it also scores the raw weights (columns `raw_strict_iou`, `raw_permissive_iou`), which shows what
+    the EMA's lag costs early in training. `train_seconds` is wall-clock time without the time spent scoring."""
     order = 85
-    def __init__(self, valid, test, every:int=100, csv_path=None, t:int=30):
-        self.valid, self.test, self.every, self.csv_path, self.t = valid, test, every, csv_path, t
+    def __init__(self, valid, test, every:int=100, csv_path=None, t:int=30, raw:bool=False):
+        self.valid, self.test, self.every, self.csv_path, self.t, self.raw = valid, test, every, csv_path, t, raw
         self.rows = []
-    def before_fit(self): self.t0 = time.time()
+    def before_fit(self): self.t0, self.eval_secs = time.time(), 0.
     def after_batch(self):
         if self.training and self.train_iter % self.every == 0: self.measure()
+    def _ema(self): return next((c.ema.module for c in self.learn.cbs if 'ema' in vars(c)), None)   # an EMACallback (10_training)
+    def _raw(self): return getattr(self.model, 'module', self.model)
     def eval_model(self):
-        ema = next((c.ema.module for c in self.learn.cbs if 'ema' in vars(c)), None)   # an EMACallback (10_training)
-        return ema if ema is not None else getattr(self.model, 'module', self.model)
+        ema = self._ema()
+        return ema if ema is not None else self._raw()
     def measure(self):
+        t_start = time.time()
         res = evaluate_segmentation(self.eval_model(), *self.valid, *self.test, t=self.t)
-        row = dict(step=self.train_iter, seconds=round(time.time() - self.t0, 1), fg_channels='+'.join(map(str, res['fg_channels'])),
+        row = dict(step=self.train_iter, seconds=round(t_start - self.t0, 1), fg_channels='+'.join(map(str, res['fg_channels'])),
                    **{f'strict_{k}': round(v, 4) for k, v in res['strict'].items()},
                    **{f'permissive_{k}': round(v, 4) for k, v in res['permissive'].items()})
+        if self.raw:
+            if self._ema() is not None:
+                r = evaluate_segmentation(self._raw(), *self.valid, *self.test, t=self.t)
+                row.update(raw_strict_iou=round(r['strict']['iou'], 4), raw_permissive_iou=round(r['permissive']['iou'], 4))
+            else: row.update(raw_strict_iou=row['strict_iou'], raw_permissive_iou=row['permissive_iou'])
+        row['train_seconds'] = round(t_start - self.t0 - self.eval_secs, 1)
+        self.eval_secs += time.time() - t_start
         self.rows.append(row)
         if self.csv_path is not None:
             new = not Path(self.csv_path).exists()

@@ -24,8 +24,8 @@ from .unet import UNetConfig
 from .learner import ddpm_learner, save_model, config_diff, MODEL_KINDS, model_kind, StopAfter
 
 # %% auto #0
-__all__ = ['TRAIN_PRESETS', 'TrainConfig', 'ema_decay_at', 'EMACallback', 'SeededDL', 'seeded_dls', 'SetEpoch', 'steps_per_epoch',
-           'save_checkpoint', 'find_checkpoint', 'LossLog', 'NaNGuard', 'train']
+__all__ = ['TRAIN_PRESETS', 'TrainConfig', 'ema_decay_at', 'EMACallback', 'LRWarmup', 'SeededDL', 'seeded_dls', 'SetEpoch',
+           'steps_per_epoch', 'save_checkpoint', 'find_checkpoint', 'LossLog', 'NaNGuard', 'train']
 
 # %% ../nbs/10_training.ipynb #9c633207
 @dataclass
@@ -43,11 +43,22 @@ class TrainConfig:
     compile:bool = False       # torch.compile the model
     p_uncond:float = 0.        # classifier-free label dropout (conditional models)
     save_every:int = 1000      # checkpoint every N steps (and at the end, and on Ctrl-C)
+    # options studied in 25_recipe; the defaults are the paper's behaviour
+    warmup:int = 0             # linear learning-rate warm-up over this many steps (0: none, as in the paper)
+    t_power:float = 1.         # training timesteps t = floor(T u^p): 1 = uniform (paper), >1 favours low noise
+    ema_halflife:float = 0.    # >0: EMA half-life in training images, overriding ema_decay (decay = 0.5 ** (bs / halflife))
 
     def __post_init__(self):
-        for k in ('lr', 'bs', 'steps', 'save_every'):
+        for k in ('lr', 'bs', 'steps', 'save_every', 't_power'):
             if getattr(self, k) <= 0: raise ValueError(f"TrainConfig.{k} must be positive, got {getattr(self, k)}")
+        for k in ('warmup', 'ema_halflife'):
+            if getattr(self, k) < 0: raise ValueError(f"TrainConfig.{k} must be >= 0, got {getattr(self, k)}")
         if not 0 <= self.ema_decay < 1: raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+
+    @property
+    def ema(self) -> float:
+        "The EMA decay per optimiser step actually used (from `ema_halflife` when set, else `ema_decay`)."
+        return 0.5 ** (self.bs / self.ema_halflife) if self.ema_halflife else self.ema_decay
 
     def to_dict(self): return asdict(self)
     @classmethod
@@ -60,7 +71,10 @@ TRAIN_PRESETS = dict(
     paper = dict(lr=1e-4, bs=128, steps=50_000, ema_decay=0.9999),
     small = dict(lr=5e-4, bs=32, steps=1600, ema_decay=0.999, save_every=200),
     tiny  = dict(lr=1e-3, bs=8, steps=10, ema_decay=0.9, save_every=5),
+    fast  = dict(lr=1e-3, warmup=100, bs=32, steps=600, ema_decay=0.999, save_every=100),   # 25_recipe, with the fast32 model
 )
+"""Training presets: `paper` is Section 4's setting, `small` the one the shipped small32 checkpoint was trained with,
+`fast` the small-budget recipe measured in `25_recipe` (used with the `fast32` model preset)."""
 
 # %% ../nbs/10_training.ipynb #ac0ff6db
 def ema_decay_at(n:int, decay:float, warmup:bool=True) -> float:
@@ -79,6 +93,14 @@ class EMACallback(Callback):
         self.ema.requires_grad_(False)
         self.source = model              # the raw module, also when fit wraps it in DDP
     def after_step(self): self.ema.update_parameters(self.source)
+
+# %% ../nbs/10_training.ipynb #78552539
+class LRWarmup(Callback):
+    "Linear learning-rate warm-up: step n (1-based) trains at lr * min(1, n / steps)."
+    order = -4   # after DDPMCallback, before the optimiser step
+    def __init__(self, lr:float, steps:int): self.lr, self.steps = lr, steps
+    def before_batch(self):
+        if self.training: self.opt.set_hyper('lr', self.lr * min(1., (self.train_iter + 1) / self.steps))
 
 # %% ../nbs/10_training.ipynb #60efdd60
 class SeededDL(TfmdDL):
@@ -239,17 +261,18 @@ def train(run_dir, mcfg:UNetConfig, tcfg:TrainConfig, train_ds, valid_ds, arch:s
     model = MODEL_KINDS[arch](mcfg)
     if ckpt is not None:
         model.load_state_dict(load_file(str(ckpt / 'raw.safetensors')))
-    ema = EMACallback(model, tcfg.ema_decay, tcfg.ema_warmup) if tcfg.ema_decay > 0 else None
+    ema = EMACallback(model, tcfg.ema, tcfg.ema_warmup) if tcfg.ema > 0 else None
     if ema is not None and ckpt is not None:
         ema.ema.module.load_state_dict(load_file(str(ckpt / 'model.safetensors')))
         ema.ema.n_averaged.copy_(state['ema_n'])
     dls = seeded_dls(train_ds, valid_ds, tcfg.bs // world, tcfg.seed, device)
     cbs = [SetEpoch(start), NaNGuard(run_dir)] + ([ema] if ema else [])
     if tcfg.grad_clip: cbs.append(GradientClip(tcfg.grad_clip))
+    if tcfg.warmup: cbs.append(LRWarmup(tcfg.lr, tcfg.warmup))
     if tcfg.channels_last: cbs.append(ChannelsLast())
     if (p := _precision_cb(tcfg.precision, device)) is not None: cbs.append(p)
     fit_model = torch.compile(model) if tcfg.compile else model
-    learn = ddpm_learner(dls, fit_model, lr=tcfg.lr, cbs=cbs, seed=tcfg.seed, p_uncond=tcfg.p_uncond)
+    learn = ddpm_learner(dls, fit_model, lr=tcfg.lr, cbs=cbs, seed=tcfg.seed, p_uncond=tcfg.p_uncond, t_power=tcfg.t_power)
     model.to(device)
     if ema is not None: ema.ema.to(device)
     learn.create_opt()
