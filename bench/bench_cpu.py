@@ -2,6 +2,7 @@
 
   python bench/bench_cpu.py                 # segmentation + training-step rows, appended to bench/RESULTS.md
   python bench/bench_cpu.py --sizes 32 64 --reps 5 --no-write
+  python bench/bench_cpu.py --sizes 32 64 128 --train_sizes   # segmentation rows only, up to 128 px
 
 Rows:
   segmentation: images/s of the decoder-free mask path vs a full factorized forward (target >= 2x at K=3) vs OpenCV
@@ -49,24 +50,27 @@ def flops(model, x, t):
     model.zero_grad()
     return fc.get_total_flops()
 
-def train_rows(size, bs, reps):
+def train_rows(size, bs, reps, decode_chunk=None):
     cfg = unet_config(PRESET.get(size, 'small64'), img_size=size)
     x, t = torch.randn(bs, 3, size, size), torch.randint(0, 1000, (bs,))
     res = {}
     for name, cls in (('unet', UNet), ('factorized', FactorizedUNet)):
         m = cls(cfg); opt = torch.optim.Adam(m.parameters())
+        if name == 'factorized': m.decode_chunk = decode_chunk
         def step():
             out = m(x, t); out = out[0] if isinstance(out, tuple) else out
             out.pow(2).mean().backward(); opt.step(); opt.zero_grad()
         res[name] = (timeit(step, reps), flops(m, x, t))
     (ta, fa), (tb, fb) = res['unet'], res['factorized']
     bound = fb / fa * ta
-    return (f"| {size} | {bs} | {ta * 1000:.0f} | {tb * 1000:.0f} | {fb / fa:.2f} | {tb / ta:.2f} | "
+    return (f"| {size} | {bs} | {decode_chunk or 'all'} | {ta * 1000:.0f} | {tb * 1000:.0f} | {fb / fa:.2f} | {tb / ta:.2f} | "
             f"{'yes' if tb <= bound else 'no'} ({tb / bound:.2f} of bound) |")
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--sizes', type=int, nargs='+', default=[32, 64])
+    ap.add_argument('--train_sizes', type=int, nargs='*', default=None, help='sizes of the training rows (default: --sizes; none: skip)')
+    ap.add_argument('--decode_chunk', type=int, default=None, help='FactorizedUNet.decode_chunk for the training rows (default: one decoder call)')
     ap.add_argument('--bs', type=int, default=32)
     ap.add_argument('--reps', type=int, default=5)
     ap.add_argument('--n_grabcut', type=int, default=16)
@@ -78,9 +82,10 @@ def main():
              "Segmentation throughput (images/s; median of reps; same images):\n",
              "| size | K | mask path | full forward | GrabCut (1 thread) | mask / full | mask / GrabCut |", "|---|---|---|---|---|---|---|"]
     lines += [seg_rows(s, a.bs, a.reps, a.n_grabcut) for s in a.sizes]
-    lines += ["\nTraining step (forward + backward + Adam), ms; FLOPs from torch.utils.flop_counter:\n",
-              "| size | batch | baseline U-Net | factorized | FLOP ratio | time ratio | within FLOP bound |", "|---|---|---|---|---|---|---|"]
-    lines += [train_rows(s, a.bs, a.reps) for s in a.sizes]
+    train_sizes = a.sizes if a.train_sizes is None else a.train_sizes
+    if train_sizes: lines += ["\nTraining step (forward + backward + Adam), ms; FLOPs from torch.utils.flop_counter:\n",
+              "| size | batch | factorized: images per decoder call | baseline U-Net | factorized | FLOP ratio | time ratio | within FLOP bound |", "|---|---|---|---|---|---|---|---|"]
+    lines += [train_rows(s, a.bs, a.reps, a.decode_chunk) for s in train_sizes]
     text = '\n'.join(lines)
     print(text)
     if not a.no_write:

@@ -10,6 +10,9 @@ Rows, each measured side by side in one run (median of --reps steps after a warm
              resolutions, heads; parameter counts printed. Targets: (a) >= 1.0x (c); (b)'s step time <= FLOP ratio x (a)'s.
   K scaling: step time and activation memory (bytes of tensors saved for backward, counted with
              torch.autograd.graph.saved_tensors_hooks: exact and device-independent) for K = 1..8, relative to K=1.
+  chunks:    the factorized step with the folded decoder run on all B images at once (B*K rows) against
+             FactorizedUNet.decode_chunk = n images at a time, the same model and batch, steps interleaved.
+  python bench/bench_train.py --sections chunks --chunks 16 8 4   # only the decode-chunk rows
 """
 import argparse, csv, datetime, platform, sys, time
 from pathlib import Path
@@ -120,6 +123,24 @@ def k_rows(preset, bs, reps, device, Ks, csv_path):
     return [f"| {preset} | {r['bs']} | {r['K']} | {r['ms']:.0f} | {r['time_vs_K1']:.2f} | {r['gflops']:.1f} | {r['flops_vs_K1']:.2f} | "
             f"{r['act_mb']:.0f} | {r['act_vs_K1']:.2f} |" for r in out]
 
+def chunk_rows(preset, bs, reps, device, chunks):
+    cfg = unet_config(preset)
+    x, t = torch.randn(bs, 3, cfg.img_size, cfg.img_size, device=device), torch.randint(0, 1000, (bs,), device=device)
+    m = FactorizedUNet(cfg).to(device); opt = make_opt(m, device); step = step_fn(m, x, t, opt, False)
+    def run(n):
+        m.decode_chunk = n
+        if device.type == 'cuda': torch.cuda.synchronize()
+        t0 = time.perf_counter(); step()
+        if device.type == 'cuda': torch.cuda.synchronize()
+        return time.perf_counter() - t0
+    opts = [None, *chunks]
+    for n in opts: run(n)                                                 # warm-up
+    ts = {n: [] for n in opts}
+    for _ in range(reps):
+        for n in opts: ts[n].append(run(n))                               # interleaved: the same machine state for every option
+    med = {n: sorted(v)[len(v) // 2] for n, v in ts.items()}
+    return [f"| {preset} | {bs} | {'all (one call)' if n is None else n} | {med[n] * 1000:.0f} | {med[None] / med[n]:.2f}x |" for n in opts]
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--presets', nargs='+', default=['small32', 'small64'])
@@ -130,24 +151,32 @@ def main():
     ap.add_argument('--device', default='cpu')
     ap.add_argument('--bf16', action='store_true', help='bf16 autocast (GPU)')
     ap.add_argument('--compile', action='store_true', help='torch.compile the models')
+    ap.add_argument('--chunks', type=int, nargs='+', default=[16, 8, 4], help='decode_chunk values for the chunks section')
+    ap.add_argument('--sections', nargs='+', default=['peers', 'k', 'chunks'], choices=['peers', 'k', 'chunks'])
     ap.add_argument('--no-write', action='store_true', help='print only; do not append to bench/RESULTS.md or k_scaling.csv')
     a = ap.parse_args()
     dev = torch.device(a.device)
     lines = [f"\n## {datetime.datetime.now():%Y-%m-%d %H:%M} - training steps, {platform.processor() or platform.machine()}, device {a.device}"
              f"{' (' + torch.cuda.get_device_name() + ')' if dev.type == 'cuda' else ''}, {torch.get_num_threads()} torch threads, torch {torch.__version__}",
              f"Command: `{' '.join([Path(sys.executable).name] + sys.argv)}`\n",
+             ]
+    if 'peers' in a.sections: lines += [
              "Training step (forward + backward + Adam), median ms; FLOPs of forward + backward; memory: "
              + ("peak CUDA GiB" if dev.type == 'cuda' else "activations saved for backward, GiB") + "\n",
              "| preset | batch | model | params | step ms | img/s | img/s vs diffusers | GFLOPs | memory |" + (" MFU |" if dev.type == 'cuda' else ''),
              "|---|---|---|---|---|---|---|---|---|" + ("---|" if dev.type == 'cuda' else '')]
     verdicts = []
-    for p in a.presets:
+    for p in a.presets if 'peers' in a.sections else []:
         l, v = peer_rows(p, a.bs, a.reps, dev, a.bf16, a.compile); lines += l; verdicts += v
     lines += verdicts
-    lines += [f"\nScaling with K ({a.k_preset}, batch {a.bs}; no autocast, no compile):\n",
+    if 'k' in a.sections: lines += [f"\nScaling with K ({a.k_preset}, batch {a.bs}; no autocast, no compile):\n",
               "| preset | batch | K | step ms | time vs K=1 | GFLOPs | FLOPs vs K=1 | activations MiB | activations vs K=1 |",
               "|---|---|---|---|---|---|---|---|---|"]
-    lines += k_rows(a.k_preset, a.bs, a.reps, dev, a.Ks, None if a.no_write else Path(__file__).parent / 'k_scaling.csv')
+    if 'k' in a.sections: lines += k_rows(a.k_preset, a.bs, a.reps, dev, a.Ks, None if a.no_write else Path(__file__).parent / 'k_scaling.csv')
+    if 'chunks' in a.sections:
+        lines += [f"\nFolded decoder in chunks (factorized, K=3, batch {a.bs}; step ms, median of {a.reps} interleaved steps):\n",
+                  "| preset | batch | images per decoder call | step ms | speed vs one call |", "|---|---|---|---|---|"]
+        for p in a.presets: lines += chunk_rows(p, a.bs, a.reps, dev, a.chunks)
     text = '\n'.join(lines)
     print(text)
     if not a.no_write:

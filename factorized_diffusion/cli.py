@@ -157,6 +157,7 @@ def fd_train(out:str='runs/train',        # run folder: checkpoint/, loss.csv, c
              warmup:int=None,             # linear learning-rate warm-up steps
              t_power:float=None,          # training timesteps t = T u^p (1: uniform, the paper; >1: more low-noise steps)
              ema_halflife:float=None,     # EMA half-life in images (overrides ema_decay)
+             decode_chunk:int=None,       # run the factorized decoder on this many images at a time (same result; faster on CPU at 64 px)
              n_train:int=2048,            # builtin training images
              seed:int=None,               # random seed
              device:str=None,             # cpu, cuda, ... (default: cuda if available)
@@ -178,7 +179,7 @@ def fd_train(out:str='runs/train',        # run folder: checkpoint/, loss.csv, c
                                        device, skip_bad=skip_bad, model_overrides=mo, steps=steps, lr=lr, bs=bs,
                                        ema_decay=ema_decay, precision=precision, grad_clip=grad_clip, compile=compile,
                                        channels_last=channels_last, p_uncond=p_uncond, seed=seed, save_every=save_every,
-                                       warmup=warmup, t_power=t_power, ema_halflife=ema_halflife)
+                                       warmup=warmup, t_power=t_power, ema_halflife=ema_halflife, decode_chunk=decode_chunk)
     if rank_distrib() != 0: return
     secs = time.time() - t0
     print(f"trained to step {learn.train_iter} in {secs:.0f}s; checkpoint {Path(out) / 'checkpoint'}")

@@ -61,11 +61,17 @@ class FactorizedUNet(nn.Module):
         skips = [(h[:, None] * m[:, :, None]).flatten(0, 1) for h, m in zip(hs, ms)]   # (B*K, C, H, W)
         return h_mid.repeat_interleave(K, 0), skips, emb.repeat_interleave(K, 0)
 
+    decode_chunk:int|None = None   # run the folded decoder on at most this many images (x K branches) at a time
+
     def decode(self, emb, hs, h_mid, masks) -> torch.Tensor:
-        "Eq. 6-7 with the K branches folded into the batch: one call of the shared decoder."
+        "Eq. 6-7 with the K branches folded into the batch: one call of the shared decoder (per `decode_chunk` images)."
         B, K = masks.shape[:2]
-        eps_k = self.decoder(*self.branch_inputs(emb, hs, h_mid, masks)).unflatten(0, (B, K))   # (B, K, C, H, W)
-        return (eps_k * masks[:, :, None]).sum(1)
+        n, out = self.decode_chunk or B, []
+        for i in range(0, B, n):
+            s = slice(i, i + n)
+            eps_k = self.decoder(*self.branch_inputs(emb[s], [h[s] for h in hs], h_mid[s], masks[s])).unflatten(0, (-1, K))   # (b, K, C, H, W)
+            out.append((eps_k * masks[s, :, None]).sum(1))
+        return out[0] if len(out) == 1 else torch.cat(out)
 
     def forward(self, x, t, y=None) -> FactorizedOutput:
         emb, hs, h_mid, masks = self.encode(x, t, y)
