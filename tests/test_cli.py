@@ -144,3 +144,16 @@ def test_table_and_report_commands(trained, tmp_path):
     assert r.returncode != 0 and 'table must be one of' in r.stderr
     r = run('fd_report', out, '--out', tmp_path / 'rep', '--supervised_steps', 2, '--n_samples', 0)
     assert (tmp_path / 'rep' / 'report.md').exists() and (tmp_path / 'rep' / 't_sweep.png').exists()
+
+def test_train_options_and_study(tmp_path):
+    "The emergence options reach the saved configs; a bad --attn_res names the fix; fd_study is installed (run_options is tested in 25_recipe)."
+    out = tmp_path / 'opts'
+    run('fd_train', '--out', out, *TINY, '--steps', 2, '--ch', 24, '--dropout', 0.1, '--attn_res', 'none', '--warmup', 1,
+        '--t_power', 2, '--ema_halflife', 100, '--decode_chunk', 2, '--report_after', 'False')
+    saved = json.loads((out / 'checkpoint' / 'run.json').read_text())
+    assert (saved['model']['ch'], saved['model']['dropout'], saved['model']['attn_res']) == (24, 0.1, [])
+    assert {k: saved['train'][k] for k in ('warmup', 't_power', 'ema_halflife', 'decode_chunk')} == dict(warmup=1, t_power=2., ema_halflife=100., decode_chunk=2)
+    r = run('fd_train', '--out', tmp_path / 'bad', *TINY, '--attn_res', 'eight', ok=False)
+    assert r.returncode != 0 and "--attn_res 'eight'" in r.stdout + r.stderr
+    r = run('fd_study', '--help')
+    assert '--only' in r.stdout
