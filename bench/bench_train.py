@@ -105,23 +105,30 @@ def peer_rows(preset, bs, reps, device, amp, compile_):
                        f"parameters ours/diffusers {a['params'] / d['params']:.3f} (must be within 5%).")
     return lines, verdict
 
-def k_rows(preset, bs, reps, device, Ks, csv_path):
+def k_rows(preset, bs, reps, device, Ks, csv_path, chunk=None):
     cfg0 = unet_config(preset)
     x, t = torch.randn(bs, 3, cfg0.img_size, cfg0.img_size, device=device), torch.randint(0, 1000, (bs,), device=device)
     out = []
     for K in Ks:
         m = FactorizedUNet(unet_config(preset, K=K)).to(device)
         sec = timeit(step_fn(m, x, t, make_opt(m, device), False), reps, device)
-        out.append(dict(preset=preset, bs=bs, K=K, ms=sec * 1000, act_mb=saved_bytes(m, x, t) / 2 ** 20, gflops=fwd_bwd_flops(m, x, t) / 1e9))
+        r = dict(preset=preset, bs=bs, K=K, ms=sec * 1000, act_mb=saved_bytes(m, x, t) / 2 ** 20, gflops=fwd_bwd_flops(m, x, t) / 1e9)
+        if chunk:   # the same model with the decoder run on `chunk` images at a time, measured right after
+            m.decode_chunk = chunk
+            r['ms_chunked'] = timeit(step_fn(m, x, t, make_opt(m, device), False), reps, device) * 1000
+        out.append(r)
     base = out[0]
     for r in out: r.update(time_vs_K1=r['ms'] / base['ms'], act_vs_K1=r['act_mb'] / base['act_mb'], flops_vs_K1=r['gflops'] / base['gflops'])
+    if chunk:
+        for r in out: r['chunked_vs_K1'] = r['ms_chunked'] / base['ms_chunked']
     if csv_path:
         new = not Path(csv_path).exists()
         with open(csv_path, 'a', newline='') as f:
-            w = csv.DictWriter(f, fieldnames=['date', *out[0]]); new and w.writeheader()
+            cols = ['date', 'preset', 'bs', 'K', 'ms', 'act_mb', 'gflops', 'time_vs_K1', 'act_vs_K1', 'flops_vs_K1']   # the chunked times: RESULTS.md only
+            w = csv.DictWriter(f, fieldnames=cols, extrasaction='ignore'); new and w.writeheader()
             for r in out: w.writerow(dict(date=f'{datetime.datetime.now():%Y-%m-%d %H:%M}', **r))
     return [f"| {preset} | {r['bs']} | {r['K']} | {r['ms']:.0f} | {r['time_vs_K1']:.2f} | {r['gflops']:.1f} | {r['flops_vs_K1']:.2f} | "
-            f"{r['act_mb']:.0f} | {r['act_vs_K1']:.2f} |" for r in out]
+            f"{r['act_mb']:.0f} | {r['act_vs_K1']:.2f} |" + (f" {r['ms_chunked']:.0f} | {r['chunked_vs_K1']:.2f} |" if chunk else '') for r in out]
 
 def chunk_rows(preset, bs, reps, device, chunks):
     cfg = unet_config(preset)
@@ -151,6 +158,7 @@ def main():
     ap.add_argument('--device', default='cpu')
     ap.add_argument('--bf16', action='store_true', help='bf16 autocast (GPU)')
     ap.add_argument('--compile', action='store_true', help='torch.compile the models')
+    ap.add_argument('--k_decode_chunk', type=int, default=None, help='K scaling: also time each K with this decode_chunk')
     ap.add_argument('--chunks', type=int, nargs='+', default=[16, 8, 4], help='decode_chunk values for the chunks section')
     ap.add_argument('--sections', nargs='+', default=['peers', 'k', 'chunks'], choices=['peers', 'k', 'chunks'])
     ap.add_argument('--no-write', action='store_true', help='print only; do not append to bench/RESULTS.md or k_scaling.csv')
@@ -172,7 +180,9 @@ def main():
     if 'k' in a.sections: lines += [f"\nScaling with K ({a.k_preset}, batch {a.bs}; no autocast, no compile):\n",
               "| preset | batch | K | step ms | time vs K=1 | GFLOPs | FLOPs vs K=1 | activations MiB | activations vs K=1 |",
               "|---|---|---|---|---|---|---|---|---|"]
-    if 'k' in a.sections: lines += k_rows(a.k_preset, a.bs, a.reps, dev, a.Ks, None if a.no_write else Path(__file__).parent / 'k_scaling.csv')
+    if 'k' in a.sections:
+        if a.k_decode_chunk: lines[-2:] = [lines[-2] + f" step ms, {a.k_decode_chunk} images per decoder call | that, vs K=1 |", lines[-1] + '---|---|']
+        lines += k_rows(a.k_preset, a.bs, a.reps, dev, a.Ks, None if a.no_write else Path(__file__).parent / 'k_scaling.csv', a.k_decode_chunk)
     if 'chunks' in a.sections:
         lines += [f"\nFolded decoder in chunks (factorized, K=3, batch {a.bs}; step ms, median of {a.reps} interleaved steps):\n",
                   "| preset | batch | images per decoder call | step ms | speed vs one call |", "|---|---|---|---|---|"]
