@@ -177,11 +177,11 @@ def main():
     for p in a.presets if 'peers' in a.sections else []:
         l, v = peer_rows(p, a.bs, a.reps, dev, a.bf16, a.compile); lines += l; verdicts += v
     lines += verdicts
-    if 'k' in a.sections: lines += [f"\nScaling with K ({a.k_preset}, batch {a.bs}; no autocast, no compile):\n",
-              "| preset | batch | K | step ms | time vs K=1 | GFLOPs | FLOPs vs K=1 | activations MiB | activations vs K=1 |",
-              "|---|---|---|---|---|---|---|---|---|"]
     if 'k' in a.sections:
-        if a.k_decode_chunk: lines[-2:] = [lines[-2] + f" step ms, {a.k_decode_chunk} images per decoder call | that, vs K=1 |", lines[-1] + '---|---|']
+        extra = [f'step ms, {a.k_decode_chunk} images per decoder call', 'that, vs K=1'] if a.k_decode_chunk else []
+        cols = ['preset', 'batch', 'K', 'step ms', 'time vs K=1', 'GFLOPs', 'FLOPs vs K=1', 'activations MiB', 'activations vs K=1', *extra]
+        lines += [f"\nScaling with K ({a.k_preset}, batch {a.bs}; no autocast, no compile):\n",
+                  '| ' + ' | '.join(cols) + ' |', '|' + '---|' * len(cols)]
         lines += k_rows(a.k_preset, a.bs, a.reps, dev, a.Ks, None if a.no_write else Path(__file__).parent / 'k_scaling.csv', a.k_decode_chunk)
     if 'chunks' in a.sections:
         lines += [f"\nFolded decoder in chunks (factorized, K=3, batch {a.bs}; step ms, median of {a.reps} interleaved steps):\n",
