@@ -10,8 +10,8 @@ import torch
 import matplotlib.pyplot as plt
 
 # %% auto #0
-__all__ = ['MASK_COLORS', 'set_seed', 'default_device', 'to_display', 'set_mask_colors', 'colorize_masks', 'overlay_masks',
-           'show_images', 'image_mask_rows']
+__all__ = ['MASK_COLORS', 'set_seed', 'default_device', 'truncate_csv', 'RunLocked', 'RunLock', 'to_display', 'set_mask_colors',
+           'colorize_masks', 'overlay_masks', 'show_images', 'image_mask_rows']
 
 # %% ../nbs/00_core.ipynb #f4d2ed8f
 # fastai 2.8.7 calls torch.jit.script at import, which torch 2.14 flags as deprecated: noise for our users, not theirs to fix
@@ -27,6 +27,63 @@ def default_device(device=None) -> torch.device:
     "`device` if given, else CUDA when available, else CPU (pass 'mps' explicitly on Apple silicon)."
     if device is not None: return torch.device(device)
     return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+
+# %% ../nbs/00_core.ipynb #a461c93a
+def truncate_csv(path, step:int, col:str='step') -> int:
+    "Drop the rows of CSV file `path` whose `col` is above `step` (atomically); returns how many rows were dropped."
+    import csv, os
+    from pathlib import Path
+    path = Path(path)
+    if not path.exists(): return 0
+    with open(path, newline='') as f: rows = list(csv.reader(f))
+    if not rows: return 0
+    i = rows[0].index(col)
+    keep = [rows[0]] + [r for r in rows[1:] if r and int(float(r[i])) <= step]
+    if len(keep) == len(rows): return 0
+    tmp = path.with_name(path.name + '.tmp')
+    with open(tmp, 'w', newline='') as f: csv.writer(f).writerows(keep)
+    os.replace(tmp, path)
+    return len(rows) - len(keep)
+
+# %% ../nbs/00_core.ipynb #5e3ec1b6
+class RunLocked(RuntimeError): "Another live process holds this run folder."
+
+def _pid_alive(pid) -> bool:
+    import os
+    from pathlib import Path
+    if not isinstance(pid, int) or pid <= 0: return False
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    try: return Path(f'/proc/{pid}/stat').read_text().split(')')[-1].split()[0] != 'Z'   # a zombie has finished
+    except (OSError, IndexError): return True
+
+class RunLock:
+    "An exclusive lock on folder `run_dir` (the file `run_dir/lock`), taken with `with RunLock(d):` or `acquire`/`release`."
+    def __init__(self, run_dir):
+        from pathlib import Path
+        self.path, self.held = Path(run_dir) / 'lock', False
+    def acquire(self):
+        import json, os, socket, time
+        me = dict(pid=os.getpid(), host=socket.gethostname(), since=time.strftime('%Y-%m-%d %H:%M:%S'))
+        for _ in range(3):
+            try: fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                try: held = json.loads(self.path.read_text())
+                except (OSError, ValueError): held = {}
+                if held.get('host') == me['host'] and not _pid_alive(held.get('pid')):
+                    print(f"note: {self.path} was left by process {held.get('pid')} (since {held.get('since')}), which is no longer running: taking it over")
+                    self.path.unlink(missing_ok=True); continue
+                raise RunLocked(f"{self.path.parent} is in use by process {held.get('pid')} on {held.get('host')} (since {held.get('since')}): "
+                                f"wait for it to finish or use another output folder; delete {self.path} only if that process is gone") from None
+            with os.fdopen(fd, 'w') as f: json.dump(me, f)
+            self.held = True
+            return self
+        raise RunLocked(f"could not take {self.path}: another process keeps creating it")
+    def release(self):
+        if self.held: self.path.unlink(missing_ok=True); self.held = False
+    def __enter__(self): return self.acquire()
+    def __exit__(self, *exc): self.release()
 
 # %% ../nbs/00_core.ipynb #c4c8b2e2
 MASK_COLORS = torch.tensor([[230, 25, 75], [60, 180, 75], [0, 130, 200], [255, 225, 25], [145, 30, 180],

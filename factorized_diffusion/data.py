@@ -70,13 +70,17 @@ def make_shape_image(seed:int, size:int=32, kind:str=None, bg_dim:float=0.5, fg_
 SPLIT_OFFSETS = dict(train=0, valid=10_000_000, test=20_000_000)
 
 class ShapesDataset(Dataset):
-    "The built-in procedural dataset: `n` (image, mask) pairs of one `split`, images in [-1,1], masks in {0,1}."
+    """The built-in procedural dataset: `n` (image, mask) pairs of one `split`, images in [-1,1], masks in {0,1}.
+    Item i comes from `make_image(seed, size, **kwargs)` with its own seed; a subclass swaps the generator
+    (`TexturesDataset` in `26_textures`) and keeps the splits, seeding and labels."""
+    make_image = staticmethod(make_shape_image)   # seed, size, **kwargs -> (image, mask, class index)
+    classes = SHAPES
     def __init__(self, n:int=1000, size:int=32, split:str='train', seed:int=0, with_labels:bool=False, **kwargs):
         if split not in SPLIT_OFFSETS: raise ValueError(f"split must be one of {list(SPLIT_OFFSETS)}, got {split!r}")
         if n > 10_000_000: raise ValueError("at most 10M images per split")
         self.n, self.size, self.split, self.seed, self.with_labels = n, size, split, seed, with_labels
         base = seed * 100_000_000 + SPLIT_OFFSETS[split]
-        items = [make_shape_image(base + i, size, **kwargs) for i in range(n)]
+        items = [self.make_image(base + i, size, **kwargs) for i in range(n)]
         self.images = torch.stack([p[0] for p in items]) if n else torch.empty(0, 3, size, size)
         self.masks = torch.stack([p[1] for p in items]) if n else torch.empty(0, 1, size, size)
         self.labels = torch.tensor([p[2] for p in items], dtype=torch.long)

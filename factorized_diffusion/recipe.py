@@ -12,8 +12,8 @@ from .cli import train_run
 from .experiments import _slug
 
 # %% auto #0
-__all__ = ['OPTIONS', 'run_option', 'run_options', 'load_curves', 'save_study', 'format_options', 'plot_option_curves',
-           'fd_study']
+__all__ = ['OPTIONS', 'TEXTURE_OPTIONS', 'STUDIES', 'run_option', 'run_options', 'load_curves', 'save_study', 'format_options',
+           'plot_option_curves', 'fd_study']
 
 # %% ../nbs/25_recipe.ipynb #6875c8ca
 OPTIONS = {
@@ -30,24 +30,45 @@ OPTIONS = {
 }
 "Name -> dict(model=UNetConfig overrides, train=TrainConfig overrides), each measured against `default`."
 
+TEXTURE_OPTIONS = {
+    'default (fast32 recipe)':     dict(),
+    'flip + zoom 1':               dict(train=dict(flip=True, zoom=1.)),
+    'flip + shift 0.25':           dict(train=dict(flip=True, shift=0.25)),
+    'circular padding':            dict(model=dict(padding='circular')),
+    'circular padding + flip + zoom 1': dict(model=dict(padding='circular'), train=dict(flip=True, zoom=1.)),
+    'mask head init x0.1':         dict(model=dict(mask_head_scale=0.1)),
+    'mask equivariance 1 (EXTENSION: adds a loss term)': dict(train=dict(equivariance=1.)),
+    'K=2':                         dict(model=dict(K=2)),
+    'K=4':                         dict(model=dict(K=4)),
+    't_power 2 (more low t)':      dict(train=dict(t_power=2.)),
+}
+"The options of the study on the harder built-in data (`26_textures`, `27_texture_study`), each against the `fast32` recipe."
+
+STUDIES = dict(
+    shapes=dict(options=OPTIONS, data='builtin', preset='small32', train_preset='small'),
+    textures=dict(options=TEXTURE_OPTIONS, data='textures', preset='fast32', train_preset='fast'),
+)
+"`fd_study --study NAME`: the option set, the data and the (model, training) presets every option starts from."
+
 # %% ../nbs/25_recipe.ipynb #53c44839
 def run_option(out, name:str, opt:dict, steps:int=400, eval_every:int=100, seed:int=0, preset:str='small32',
-               train_preset:str='small', device=None, progress:bool=True) -> dict:
+               train_preset:str='small', data:str='builtin', device=None, progress:bool=True) -> dict:
     "Train one option into `out/<slug>` (resumable), with its learning curve; returns (and saves) its summary row."
     run = Path(out) / _slug(name)
     rfile = run / 'result.json'
     if rfile.exists():
         r = json.loads(rfile.read_text())
-        if r['steps'] == steps and r['seed'] == seed: return r
+        if r['steps'] == steps and r['seed'] == seed and r.get('data', 'builtin') == data: return r
     t0 = time.time()
-    model, learn, _ = train_run(run, preset=preset, train_preset=train_preset, steps=steps, seed=seed, eval_every=eval_every,
+    model, learn, _ = train_run(run, data=data, preset=preset, train_preset=train_preset, steps=steps, seed=seed, eval_every=eval_every,
                                 eval_raw=True, device=device, progress=progress, model_overrides=opt.get('model'),
                                 **opt.get('train', {}))
     curve = pd.read_csv(run / 'curve.csv').drop_duplicates('step', keep='last')
     last = curve.iloc[-1]
     r = dict(name=name, overrides=opt, steps=steps, seed=seed, params=sum(p.numel() for p in model.parameters()),
              iou=float(last.strict_iou), iou_raw=float(last.raw_strict_iou), best_iou=float(curve.strict_iou.max()),
-             minutes=round(float(last.train_seconds) / 60, 1), run_secs=round(time.time() - t0))
+             minutes=round(float(last.train_seconds) / 60, 1), run_secs=round(time.time() - t0), data=data)
+    if 'fg_position_share' in curve: r.update(fg_position_share=float(last.fg_position_share), min_position_share=float(last.min_position_share))
     rfile.write_text(json.dumps(r, indent=1))
     return r
 
@@ -69,14 +90,16 @@ def save_study(out, rows:list, dst=None) -> Path:
     return dst
 
 # %% ../nbs/25_recipe.ipynb #fa621d8c
-def format_options(rows:list, ref:str='default (small preset)') -> str:
-    "A markdown table of `run_option` rows; IOU in percent, the change against the `ref` row in points."
-    base = next((r for r in rows if r['name'] == ref), None)
-    lines = ['| option | params | steps | train min | IOU (EMA) | vs default | IOU (raw) | best IOU on the curve |', '|---|---|---|---|---|---|---|---|']
+def format_options(rows:list, ref:str=None) -> str:
+    "A markdown table of `run_option` rows; IOU in percent, the change against the `ref` row (default: the first) in points."
+    base = next((r for r in rows if r['name'] == ref), None) if ref else (rows[0] if rows else None)
+    pos = any('fg_position_share' in r for r in rows)   # the mask-dependence check (07_segment), in runs that recorded it
+    lines = ['| option | params | steps | train min | IOU (EMA) | vs default | IOU (raw) | best IOU on the curve |' + (' position share (fg) |' if pos else ''),
+             '|---|---|---|---|---|---|---|---|' + ('---|' if pos else '')]
     for r in rows:
         d = f"{100 * (r['iou'] - base['iou']):+.1f}" if base is not None and r is not base else '-'
         lines.append(f"| {r['name']} | {r['params'] / 1e6:.2f}M | {r['steps']} | {r['minutes']} | {100 * r['iou']:.1f} | {d} | "
-                     f"{100 * r['iou_raw']:.1f} | {100 * r['best_iou']:.1f} |")
+                     f"{100 * r['iou_raw']:.1f} | {100 * r['best_iou']:.1f} |" + (f" {100 * r['fg_position_share']:.0f}% |" if 'fg_position_share' in r else ' - |' if pos else ''))
     return '\n'.join(lines)
 
 def plot_option_curves(curves:dict, baselines:dict=None, x:str='step', fname=None):
@@ -99,12 +122,16 @@ def fd_study(out:str='runs/study',     # one folder per option (checkpoint, curv
              steps:int=400,            # the same budget for every option
              eval_every:int=100,       # score segmentation every N steps
              seed:int=0,               # the same seed for every option
-             only:str=None,            # comma-separated option names to run (default: all of OPTIONS)
+             only:str=None,            # comma-separated option names to run (default: all of the study's options)
+             study:str='shapes',       # 'shapes' (OPTIONS on the built-in shapes) or 'textures' (TEXTURE_OPTIONS on the harder data)
              device:str=None,          # cpu, cuda, ...
             ):
-    "Train every option of `OPTIONS` with the same budget and seed, print the table and write the curves."
+    "Train every option of a study (`STUDIES`) with the same budget and seed, print the table and write the curves."
+    if study not in STUDIES: raise SystemExit(f"fd_study: error: unknown --study {study!r}; choose from {list(STUDIES)}")
     names = [s.strip() for s in only.split(',')] if only else None
-    rows = run_options(out, only=names, steps=steps, eval_every=eval_every, seed=seed, device=device)
+    st = STUDIES[study]
+    rows = run_options(out, st['options'], only=names, steps=steps, eval_every=eval_every, seed=seed, device=device,
+                       data=st['data'], preset=st['preset'], train_preset=st['train_preset'])
     table = format_options(rows)
     print(table); (Path(out) / 'table.md').write_text(table + '\n')
     save_study(out, rows)

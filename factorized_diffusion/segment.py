@@ -9,11 +9,12 @@ from pathlib import Path
 import torch
 from fastprogress.fastprogress import progress_bar
 from fastai.callback.core import Callback
-from .core import show_images, overlay_masks
+from .core import show_images, overlay_masks, truncate_csv
 from .scheduler import DDPMScheduler
 
 # %% auto #0
 __all__ = ['segment', 'fg_metrics', 'channel_subsets', 'union_fg', 'choose_fg_channels', 'score_strict', 'score_permissive',
+           'position_share', 'explained_variance', 'content_alignment', 'mask_dependence', 'format_dependence',
            'evaluate_segmentation', 'format_scores', 'plot_segmentation', 'multiclass_scores', 't_sweep',
            'SegmentationCurve', 'plot_masks', 'mask_explorer']
 
@@ -88,6 +89,63 @@ def score_permissive(masks:torch.Tensor, gt:torch.Tensor) -> dict:
     per = [fg_metrics(union_fg(masks, s), gt) for s in channel_subsets(masks.shape[1])]
     return {k: torch.stack([p[k] for p in per]).max(0).values.mean().item() for k in per[0]}
 
+# %% ../nbs/07_segment.ipynb #891fc73f
+def position_share(masks:torch.Tensor) -> torch.Tensor:
+    "Per channel (K,): the share of the variance of `masks` (N,K,H,W) over images and pixels explained by pixel position."
+    m = masks.float()
+    mu = m.mean((0, 2, 3), keepdim=True)
+    total = (m - mu).pow(2).mean((0, 2, 3))
+    pos = (m.mean(0, keepdim=True) - mu).pow(2).mean((0, 2, 3))
+    return torch.where(total > 1e-8, pos / total.clamp(min=1e-12), torch.ones_like(total))
+
+def explained_variance(images:torch.Tensor, masks:torch.Tensor) -> torch.Tensor:
+    "(N,K): the share of each image's pixel variance explained by splitting it into channel k's (soft) region and the rest."
+    x, m = images.float().flatten(2), masks.float().flatten(2)                         # (N,C,P), (N,K,P)
+    mu = x.mean(-1, keepdim=True)
+    total = (x - mu).pow(2).sum((1, 2)).clamp(min=1e-8)                               # (N,)
+    w_in, w_out = m.sum(-1), (1 - m).sum(-1)                                          # (N,K)
+    mu_in = torch.einsum('nkp,ncp->nkc', m, x) / w_in[..., None].clamp(min=1e-8)
+    mu_out = torch.einsum('nkp,ncp->nkc', 1 - m, x) / w_out[..., None].clamp(min=1e-8)
+    between = w_in * (mu_in - mu.transpose(1, 2)).pow(2).sum(-1) + w_out * (mu_out - mu.transpose(1, 2)).pow(2).sum(-1)
+    return between / total[:, None]
+
+def content_alignment(images:torch.Tensor, masks:torch.Tensor) -> torch.Tensor:
+    "(K,): how much better each channel's masks explain their own image than the next image's (mean over images)."
+    own = explained_variance(images, masks)
+    other = explained_variance(images, masks.roll(1, dims=0))                          # image n with the mask of image n-1
+    return (own - other).mean(0)
+
+def mask_dependence(masks:torch.Tensor, fg_channels=None, gt:torch.Tensor=None, images:torch.Tensor=None) -> dict:
+    """How much masks (N,K,H,W) depend on the image: the position share of every channel and of the most image-dependent
+    one (no labels needed); with `fg_channels`, of their union; with ground truth `gt` (N,1,H,W), of the truth itself.
+    With `images`, the same for `content_alignment` (`max_alignment`: the channel that follows its image most)."""
+    per = position_share(masks)
+    out = dict(position_share=[round(v, 4) for v in per.tolist()], min_position_share=round(per.min().item(), 4))
+    fg = None if fg_channels is None else masks[:, list(fg_channels)].sum(1, keepdim=True)
+    g = None if gt is None else (gt.reshape(len(gt), 1, *gt.shape[-2:]) > 0).float()
+    if fg is not None: out['fg_position_share'] = round(position_share(fg).item(), 4)
+    if g is not None: out['gt_position_share'] = round(position_share(g).item(), 4)
+    if images is not None and len(images) > 1:
+        al = content_alignment(images, masks)
+        out.update(alignment=[round(v, 4) for v in al.tolist()], max_alignment=round(al.max().item(), 4))
+        if fg is not None: out['fg_alignment'] = round(content_alignment(images, fg).item(), 4)
+        if g is not None: out['gt_alignment'] = round(content_alignment(images, g).item(), 4)
+    return out
+
+def format_dependence(dep:dict) -> str:
+    "One line saying how much of the masks' variance pixel position alone explains."
+    s = f"mask dependence: pixel position alone explains {100 * dep['min_position_share']:.0f}% of the most image-dependent channel's variance"
+    if 'fg_position_share' in dep: s += f", {100 * dep['fg_position_share']:.0f}% of the foreground's"
+    if 'gt_position_share' in dep: s += f" (ground truth: {100 * dep['gt_position_share']:.0f}%)"
+    s += f"; per channel {[round(100 * v) for v in dep['position_share']]}%"
+    if dep.get('fg_position_share', dep['min_position_share']) > 0.6: s += ": the masks follow pixel positions more than the images"
+    if 'max_alignment' in dep:
+        s += (f"\nmask-image alignment: a mask explains {100 * dep.get('fg_alignment', dep['max_alignment']):.1f} points more of its own image's colour "
+              f"variance than of another image's ({'foreground' if 'fg_alignment' in dep else 'best channel'}"
+              + (f"; ground truth: {100 * dep['gt_alignment']:.1f}" if 'gt_alignment' in dep else '') + ")")
+        if dep.get('fg_alignment', dep['max_alignment']) < 0.02: s += ": the masks do not follow the image content"
+    return s
+
 # %% ../nbs/07_segment.ipynb #a08ac26a
 def evaluate_segmentation(model, valid_images, valid_masks, test_images, test_masks, t:int=30, **kwargs) -> dict:
     "Strict and permissive Acc/IOU/DICE of `model` on a test split; the strict channel subset is chosen on the valid split."
@@ -95,7 +153,7 @@ def evaluate_segmentation(model, valid_images, valid_masks, test_images, test_ma
     subset = choose_fg_channels(mv, valid_masks)
     return dict(t=t, fg_channels=list(subset), n_valid=len(valid_images), n_test=len(test_images),
                 strict=score_strict(mt, test_masks, subset), permissive=score_permissive(mt, test_masks),
-                channel_usage=mt.mean((0, 2, 3)).tolist(), masks=mt)
+                channel_usage=mt.mean((0, 2, 3)).tolist(), dependence=mask_dependence(mt, subset, test_masks, test_images), masks=mt)
 
 def format_scores(res:dict) -> str:
     "A small text table of an `evaluate_segmentation` result."
@@ -103,6 +161,7 @@ def format_scores(res:dict) -> str:
              f"{'rule':38s} {'Acc':>6s} {'IOU':>6s} {'DICE':>6s}"]
     for name, key in (('strict (fixed channels)', 'strict'), ('permissive (IEM/ReDO per-image best)', 'permissive')):
         r = res[key]; lines.append(f"{name:38s} {100 * r['acc']:6.1f} {100 * r['iou']:6.1f} {100 * r['dice']:6.1f}")
+    if 'dependence' in res: lines.append(format_dependence(res['dependence']))
     return '\n'.join(lines)
 
 def plot_segmentation(images, gt, masks, fg_channels, n:int=8, fname=None):
@@ -142,12 +201,15 @@ class SegmentationCurve(Callback):
     """Every `every` training steps, score segmentation on fixed (valid, test) images; rows kept in `self.rows` and
     appended to `csv_path`. Scores the EMA weights when training keeps an EMA (`10_training`), else the raw weights;
     with `raw=True` it also scores the raw weights (columns `raw_strict_iou`, `raw_permissive_iou`), which shows what
-    the EMA's lag costs early in training. `train_seconds` is wall-clock time without the time spent scoring."""
+    the EMA's lag costs early in training. `train_seconds` is wall-clock time without the time spent scoring.
+    `fg_position_share`, `min_position_share`, `fg_alignment` and `max_alignment` (`mask_dependence`) say whether the masks depend on the image."""
     order = 85
     def __init__(self, valid, test, every:int=100, csv_path=None, t:int=30, raw:bool=False):
         self.valid, self.test, self.every, self.csv_path, self.t, self.raw = valid, test, every, csv_path, t, raw
         self.rows = []
-    def before_fit(self): self.t0, self.eval_secs = time.time(), 0.
+    def before_fit(self):
+        self.t0, self.eval_secs = time.time(), 0.
+        if self.csv_path is not None: truncate_csv(self.csv_path, self.train_iter)   # a resumed run: rows after its checkpoint go
     def after_batch(self):
         if self.training and self.train_iter % self.every == 0: self.measure()
     def _ema(self): return next((c.ema.module for c in self.learn.cbs if 'ema' in vars(c)), None)   # an EMACallback (10_training)
@@ -160,7 +222,8 @@ class SegmentationCurve(Callback):
         res = evaluate_segmentation(self.eval_model(), *self.valid, *self.test, t=self.t)
         row = dict(step=self.train_iter, seconds=round(t_start - self.t0, 1), fg_channels='+'.join(map(str, res['fg_channels'])),
                    **{f'strict_{k}': round(v, 4) for k, v in res['strict'].items()},
-                   **{f'permissive_{k}': round(v, 4) for k, v in res['permissive'].items()})
+                   **{f'permissive_{k}': round(v, 4) for k, v in res['permissive'].items()},
+                   **{k: res['dependence'][k] for k in ('fg_position_share', 'min_position_share', 'fg_alignment', 'max_alignment') if k in res['dependence']})
         if self.raw:
             if self._ema() is not None:
                 r = evaluate_segmentation(self._raw(), *self.valid, *self.test, t=self.t)

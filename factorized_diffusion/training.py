@@ -4,11 +4,12 @@
 
 # %% ../nbs/10_training.ipynb #21db7af2
 from __future__ import annotations
-import contextlib, csv, dataclasses, json, math, os, random, shutil, signal, threading, time
+import contextlib, csv, dataclasses, json, math, os, random, shutil, signal, threading, time, warnings
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel
 from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision
@@ -18,14 +19,15 @@ from fastai.data.core import TfmdDL, DataLoaders
 from fastai.torch_core import rank_distrib, num_distrib
 from fastcore.foundation import L
 from safetensors.torch import load_file
-from .core import set_seed, default_device
+from .core import set_seed, default_device, truncate_csv, RunLock
 from .distributed import ddp_device, is_distributed
 from .unet import UNetConfig
 from .learner import ddpm_learner, save_model, config_diff, MODEL_KINDS, model_kind, StopAfter
 
 # %% auto #0
-__all__ = ['TRAIN_PRESETS', 'TrainConfig', 'ema_decay_at', 'EMACallback', 'LRWarmup', 'SeededDL', 'seeded_dls', 'SetEpoch',
-           'steps_per_epoch', 'save_checkpoint', 'find_checkpoint', 'LossLog', 'NaNGuard', 'train']
+__all__ = ['TRAIN_PRESETS', 'TrainConfig', 'ema_decay_at', 'EMACallback', 'LRWarmup', 'augment_batch', 'Augment', 'shift_reflect',
+           'equivariance_penalty', 'MaskEquivariance', 'SeededDL', 'seeded_dls', 'SetEpoch', 'steps_per_epoch',
+           'save_checkpoint', 'find_checkpoint', 'LossLog', 'NaNGuard', 'train']
 
 # %% ../nbs/10_training.ipynb #9c633207
 @dataclass
@@ -48,11 +50,17 @@ class TrainConfig:
     t_power:float = 1.         # training timesteps t = floor(T u^p): 1 = uniform (paper), >1 favours low noise
     ema_halflife:float = 0.    # >0: EMA half-life in training images, overriding ema_decay (decay = 0.5 ** (bs / halflife))
     decode_chunk:int = 0       # factorized model: run the folded decoder on this many images at a time (0: all; 8 is 1.3x faster on a 2-core CPU at 64 px)
+    # augmentations of the clean training images, studied in 27_texture_study (the paper uses none)
+    flip:bool = False          # random horizontal flips
+    shift:float = 0.           # random translation by up to this fraction of the image size (whole pixels, reflected at the border)
+    zoom:float = 0.            # random crop of side 1/(1+u*zoom), u ~ U(0,1), anywhere in the image, resized back (objects grow and move)
+    # an EXTENSION beyond the paper (adds a loss term; 0 = the paper's loss alone)
+    equivariance:float = 0.    # weight of a penalty on masks that do not move with the image (MaskEquivariance)
 
     def __post_init__(self):
         for k in ('lr', 'bs', 'steps', 'save_every', 't_power'):
             if getattr(self, k) <= 0: raise ValueError(f"TrainConfig.{k} must be positive, got {getattr(self, k)}")
-        for k in ('warmup', 'ema_halflife', 'decode_chunk'):
+        for k in ('warmup', 'ema_halflife', 'decode_chunk', 'shift', 'zoom', 'equivariance'):
             if getattr(self, k) < 0: raise ValueError(f"TrainConfig.{k} must be >= 0, got {getattr(self, k)}")
         if not 0 <= self.ema_decay < 1: raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
 
@@ -103,6 +111,64 @@ class LRWarmup(Callback):
     def before_batch(self):
         if self.training: self.opt.set_hyper('lr', self.lr * min(1., (self.train_iter + 1) / self.steps))
 
+# %% ../nbs/10_training.ipynb #d09ee0d2
+def augment_batch(x:torch.Tensor, key:int, flip:bool=False, shift:float=0., zoom:float=0., rank:int=0, world:int=1) -> torch.Tensor:
+    "Flip, translate and zoom each image of `x` (B,C,H,W) by random amounts drawn from a generator seeded by `key`."
+    g = torch.Generator().manual_seed(key)
+    B, _, H, W = x.shape; N = B * world
+    f, u, sx, sy, cx, cy = torch.rand(6, N, generator=g)[:, rank * B:(rank + 1) * B]
+    s = 1 / (1 + u * zoom)                                              # side of the crop, as a fraction of the image
+    theta = torch.zeros(B, 2, 3)
+    theta[:, 0, 0] = torch.where(f < 0.5, -1., 1.) * s if flip else s
+    theta[:, 1, 1] = s
+    # crop centre anywhere the crop fits, plus a translation by whole pixels
+    px = lambda v, n: torch.round((2 * v - 1) * shift * n) * 2 / n
+    theta[:, 0, 2] = (2 * cx - 1) * (1 - s) + px(sx, W)
+    theta[:, 1, 2] = (2 * cy - 1) * (1 - s) + px(sy, H)
+    grid = F.affine_grid(theta.to(x), list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode='bilinear', padding_mode='reflection', align_corners=False)
+
+class Augment(Callback):
+    "Augment the clean training images before `DDPMCallback` noises them (`flip`, `shift`, `zoom`: see `augment_batch`)."
+    order = -6   # after SetEpoch, before DDPMCallback (-5)
+    def __init__(self, seed:int=0, flip:bool=False, shift:float=0., zoom:float=0.): self.seed, self.kw = seed, dict(flip=flip, shift=shift, zoom=zoom)
+    def before_batch(self):
+        if not self.training: return
+        x = augment_batch(self.xb[0], self.seed * 1_000_033 + self.train_iter, rank=rank_distrib(), world=max(num_distrib(), 1), **self.kw)
+        self.learn.xb = (x,) + tuple(self.xb[1:])
+
+# %% ../nbs/10_training.ipynb #baab7d51
+def shift_reflect(x:torch.Tensor, dy:int, dx:int) -> torch.Tensor:
+    "`x` (B,C,H,W) moved by (dy, dx) whole pixels; the uncovered border is filled by reflection."
+    s = max(abs(dy), abs(dx))
+    if s == 0: return x
+    xp = F.pad(x, (s, s, s, s), mode='reflect')
+    H, W = x.shape[-2:]
+    return xp[..., s - dy:s - dy + H, s - dx:s - dx + W]
+
+def equivariance_penalty(model, x:torch.Tensor, t:torch.Tensor, masks:torch.Tensor, dy:int, dx:int, y=None) -> torch.Tensor:
+    "Mean squared difference between the masks of `x` shifted by (dy, dx) and `masks` (of `x`) shifted, where both exist."
+    m2 = model.masks(shift_reflect(x, dy, dx), t, y)
+    H, W = x.shape[-2:]
+    a = m2[..., max(0, dy):H + min(0, dy), max(0, dx):W + min(0, dx)]
+    b = masks[..., max(0, -dy):H - max(0, dy), max(0, -dx):W - max(0, dx)]
+    return (a - b).pow(2).sum(1).mean()
+
+class MaskEquivariance(Callback):
+    "EXTENSION (adds a loss term): `weight` x `equivariance_penalty` for a random shift of up to a quarter of the image."
+    order = -7   # its after_pred must see the masks before DDPMCallback (-5) keeps only eps_hat
+    def __init__(self, weight:float, seed:int=0): self.weight, self.seed = weight, seed
+    def after_pred(self):
+        self.masks = self.pred[1] if self.training and isinstance(self.pred, tuple) else None
+    def after_loss(self):
+        if self.masks is None: return
+        x, t = self.xb[0], self.xb[1]
+        s = max(1, x.shape[-1] // 4)
+        dy, dx = torch.randint(-s, s + 1, (2,), generator=torch.Generator().manual_seed(self.seed * 1_000_037 + self.train_iter)).tolist()
+        model = getattr(self.model, 'module', self.model)
+        pen = equivariance_penalty(model, x, t, self.masks, dy, dx, self.xb[2] if len(self.xb) > 2 else None)
+        self.learn.loss_grad = self.learn.loss_grad + self.weight * pen
+
 # %% ../nbs/10_training.ipynb #60efdd60
 class SeededDL(TfmdDL):
     "A `TfmdDL` whose shuffle is `randperm(seed, epoch)`; `skip` batches per rank are dropped from the next epoch only."
@@ -133,16 +199,18 @@ def seeded_dls(train_ds, valid_ds, bs:int, seed:int=0, device=None) -> DataLoade
                        TfmdDL(valid_ds, bs=bs, shuffle=False, device=device))
 
 class SetEpoch(Callback):
-    "Tell the `SeededDL` which epoch it is serving, and how many batches of the first (resumed) epoch to skip."
+    """Tell the `SeededDL` which epoch it is serving, and how many batches of the first (resumed) epoch to skip.
+    A resumed `fit` counts only the epochs still to run (so its progress bar and table start where the run is):
+    fit's epoch e is the run's epoch e + start_step // steps_per_epoch."""
     order = -8   # after TrainEvalCallback (-10), which zeroes train_iter in before_fit; before DDPMCallback (-5)
     def __init__(self, start_step:int=0): self.start_step = start_step
     def before_fit(self): self.learn.train_iter = self.start_step      # TrainEvalCallback (order -10) has just reset it
     def before_epoch(self):
         dl = getattr(self.dls.train, 'dl', self.dls.train)     # under DDP, the SeededDL inside fastai's DistributedDL
         if not isinstance(dl, SeededDL): return
-        dl.epoch = self.epoch
         n_iter = steps_per_epoch(self.learn)
-        if self.epoch == self.start_step // n_iter: dl.skip = self.start_step % n_iter
+        dl.epoch = self.epoch + self.start_step // n_iter
+        if self.epoch == 0: dl.skip = self.start_step % n_iter
 
 def steps_per_epoch(learn) -> int:
     "Optimiser steps per epoch on this rank (`SeededDL` batches are per-rank; N ranks share the epoch's samples)."
@@ -192,11 +260,13 @@ def find_checkpoint(run_dir) -> Path|None:
 
 # %% ../nbs/10_training.ipynb #990b60ea
 class LossLog(Callback):
-    "Append `step,loss,seconds` to a CSV file after every training step (line-buffered, so `tail -f` works)."
+    """Append `step,loss,seconds` to a CSV file after every training step (line-buffered, so `tail -f` works).
+    With `append`, rows after the step training resumes from are dropped first: a step is never logged twice."""
     order = 80
     def __init__(self, path, append:bool=False): self.path, self.append = Path(path), append
     def before_fit(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.append: truncate_csv(self.path, self.train_iter)   # SetEpoch (order -8) has set train_iter to the resumed step
         new = not (self.append and self.path.exists())
         self.f = open(self.path, 'w' if new else 'a', newline='', buffering=1)
         self.w = csv.writer(self.f)
@@ -216,12 +286,13 @@ class NaNGuard(Callback):
                                      f"rate or set grad_clip; the last good checkpoint is in {self.run_dir}/checkpoint")
 
 class _StopOnCtrlC(Callback):
-    "Ctrl-C during `fit` finishes the current step, then stops: the checkpoint saved on the way out is consistent."
+    """Ctrl-C (SIGINT) or SIGTERM (what schedulers and `kill` send) during `fit` finishes the current step, then stops:
+    the checkpoint saved on the way out is consistent."""
     order = 95
     def __init__(self): self.hit = self.forced = False
     def handler(self, sig, frame):
-        if self.hit: self.forced = True; raise KeyboardInterrupt   # a second Ctrl-C stops at once (no checkpoint then)
-        self.hit = True; print("\nCtrl-C: finishing this step and saving a checkpoint (Ctrl-C again to stop at once)")
+        if self.hit: self.forced = True; raise KeyboardInterrupt   # a second signal stops at once (no checkpoint then)
+        self.hit = True; print(f"\n{signal.Signals(sig).name}: finishing this step and saving a checkpoint (again to stop at once)")
     def after_batch(self):
         if self.hit and self.training: raise KeyboardInterrupt
 
@@ -241,11 +312,15 @@ def _precision_cb(precision:str, device:torch.device):
 
 def train(run_dir, mcfg:UNetConfig, tcfg:TrainConfig, train_ds, valid_ds, arch:str='factorized', resume:bool=True,
           device=None, extra_cbs=None, progress:bool=True):
-    "Train (or resume) a `arch` model on `train_ds` into `run_dir`; see the notebook for what is saved."
-    run_dir, device = Path(run_dir), ddp_device(device)
+    "Train (or resume) a `arch` model on `train_ds` into `run_dir`, holding its `RunLock`; see the notebook for what is saved."
+    run_dir = Path(run_dir)
     probe = run_dir / f'.write_test.{os.getpid()}'   # one per process: DDP ranks check at the same moment
     try: run_dir.mkdir(parents=True, exist_ok=True); probe.touch(); probe.unlink()
     except OSError as e: raise PermissionError(f"cannot write to the run folder {run_dir} ({e}): choose another output folder") from e
+    with RunLock(run_dir) if rank_distrib() == 0 else contextlib.nullcontext():
+        return _train(run_dir, mcfg, tcfg, train_ds, valid_ds, arch, resume, ddp_device(device), extra_cbs, progress)
+
+def _train(run_dir, mcfg, tcfg, train_ds, valid_ds, arch, resume, device, extra_cbs, progress):
     ckpt = find_checkpoint(run_dir) if resume else None
     start, state = 0, None
     if ckpt is not None:
@@ -254,11 +329,21 @@ def train(run_dir, mcfg:UNetConfig, tcfg:TrainConfig, train_ds, valid_ds, arch:s
         if diff or saved['arch'] != arch:
             raise ValueError(f"{ckpt} was trained with a different model config; differing fields (saved, requested): "
                              f"{diff or {'arch': (saved['arch'], arch)}}. Use another run folder, or resume=False to start over")
-        state = torch.load(ckpt / 'state.pt', weights_only=True)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore')                                  # torch's note on pickle protocols: noise here
+                state = torch.load(ckpt / 'state.pt', weights_only=True)        # tensors and plain containers only: no code runs
+        except Exception as e:
+            raise ValueError(f"{ckpt / 'state.pt'} holds something other than tensors and plain containers, so it is refused unread "
+                             f"(not written by this project, or damaged): delete {ckpt}, or resume=False to start over") from e
         start = state['step']
     set_seed(tcfg.seed)
     world = max(num_distrib(), 1)
     if tcfg.bs % world: raise ValueError(f"batch size {tcfg.bs} is not divisible by the {world} DDP ranks")
+    if len(train_ds) < tcfg.bs // world:
+        name = getattr(getattr(train_ds, 'dataset', train_ds), 'name', 'the training set')
+        raise ValueError(f"{name} has {len(train_ds)} training images, fewer than one batch of {tcfg.bs // world}: "
+                         f"set bs={len(train_ds) * world} or lower, or add images")
     model = MODEL_KINDS[arch](mcfg)
     if tcfg.decode_chunk: model.decode_chunk = tcfg.decode_chunk   # same result, smaller working set (04_factorized)
     if ckpt is not None:
@@ -271,6 +356,8 @@ def train(run_dir, mcfg:UNetConfig, tcfg:TrainConfig, train_ds, valid_ds, arch:s
     cbs = [SetEpoch(start), NaNGuard(run_dir)] + ([ema] if ema else [])
     if tcfg.grad_clip: cbs.append(GradientClip(tcfg.grad_clip))
     if tcfg.warmup: cbs.append(LRWarmup(tcfg.lr, tcfg.warmup))
+    if tcfg.flip or tcfg.shift or tcfg.zoom: cbs.append(Augment(tcfg.seed, tcfg.flip, tcfg.shift, tcfg.zoom))
+    if tcfg.equivariance and arch == 'factorized': cbs.append(MaskEquivariance(tcfg.equivariance, tcfg.seed))
     if tcfg.channels_last: cbs.append(ChannelsLast())
     if (p := _precision_cb(tcfg.precision, device)) is not None: cbs.append(p)
     fit_model = torch.compile(model) if tcfg.compile else model
@@ -285,21 +372,23 @@ def train(run_dir, mcfg:UNetConfig, tcfg:TrainConfig, train_ds, valid_ds, arch:s
     save.every = tcfg.save_every
     stopper = _StopOnCtrlC()
     cbs_fit = [_Checkpoint(save), stopper] + list(extra_cbs or [])
-    if start >= tcfg.steps: return learn, model, ema
+    learn.start_step = start
+    if start >= tcfg.steps: learn.train_iter = start; return learn, model, ema      # finished already: nothing to train
     n_iter = steps_per_epoch(learn)
+    if start and rank_distrib() == 0: print(f"resuming {run_dir} at step {start} of {tcfg.steps} ({tcfg.steps - start} to go)")
     quiet = contextlib.ExitStack()
     if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
     if is_distributed(): quiet.enter_context(learn.distrib_ctx(cpu=device.type == 'cpu'))
     # (not under DDP: ranks could stop at different steps and leave the others waiting in a collective; there the
     # periodic checkpoints are what survives a Ctrl-C)
     main = threading.current_thread() is threading.main_thread() and not is_distributed()
-    old_handler = signal.signal(signal.SIGINT, stopper.handler) if main else None
+    old_handlers = {s: signal.signal(s, stopper.handler) for s in (signal.SIGINT, signal.SIGTERM)} if main else {}
     try:
-        with quiet: learn.fit(math.ceil(tcfg.steps / n_iter), start_epoch=start // n_iter, cbs=[StopAfter(tcfg.steps)] + cbs_fit)
+        with quiet: learn.fit(math.ceil(tcfg.steps / n_iter) - start // n_iter, cbs=[StopAfter(tcfg.steps)] + cbs_fit)
     except KeyboardInterrupt:
         if stopper.hit and not stopper.forced:   # stopped between steps: the state is consistent
             save(learn.train_iter); print(f"interrupted after step {learn.train_iter}: checkpoint saved in {run_dir}/checkpoint; run again to resume")
         raise
     finally:
-        if main: signal.signal(signal.SIGINT, old_handler)
+        for s, h in old_handlers.items(): signal.signal(s, h)
     return learn, model, ema

@@ -11,10 +11,20 @@ from torch import nn
 from .blocks import timestep_embedding, norm, zero_module, EmbSequential, ResBlock, AttnBlock, Downsample, Upsample
 
 # %% auto #0
-__all__ = ['DECODINGS', 'UNET_PRESETS', 'UNetConfig', 'unet_config', 'TimeEmbed', 'Encoder', 'Middle', 'Decoder', 'UNet']
+__all__ = ['DECODINGS', 'PADDINGS', 'UNET_PRESETS', 'set_padding', 'UNetConfig', 'unet_config', 'TimeEmbed', 'Encoder', 'Middle',
+           'Decoder', 'UNet']
 
 # %% ../nbs/03_unet.ipynb #f95d2fe7
 DECODINGS = ('shared', 'concat', 'mask_mid', 'separate')
+PADDINGS = ('zeros', 'circular', 'reflect')
+
+def set_padding(module:nn.Module, mode:str='zeros') -> nn.Module:
+    """Set the padding mode of every padded convolution in `module`. With zero padding a conv net can tell how far a pixel
+    is from the border, and so where it is in the image; with 'circular' padding it cannot (every layer commutes with
+    circular shifts by a multiple of the total stride), so its masks cannot be a fixed function of position."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d) and any(p > 0 for p in m.padding): m.padding_mode = mode
+    return module
 
 @dataclass
 class UNetConfig:
@@ -32,6 +42,7 @@ class UNetConfig:
     mask_head_scale:float = 1.0       # scale of the mask generator's last conv at init (0 = uniform masks forever)
     decoding:str = 'shared'           # factorized decoding: 'shared' (the paper), or Table 6's 'concat', 'mask_mid', 'separate'
     K2:int = 1                        # >1: hierarchical factorization (Figure 15), each of the K regions split into K2
+    padding:str = 'zeros'             # conv padding: 'zeros' (DDPM, the paper); 'circular' or 'reflect' hide where the border is (27_texture_study)
 
     def __post_init__(self):
         self.ch_mult, self.attn_res = tuple(self.ch_mult), tuple(self.attn_res)
@@ -41,6 +52,7 @@ class UNetConfig:
         if self.decoding not in DECODINGS: raise ValueError(f"decoding must be one of {DECODINGS}, got {self.decoding!r}")
         if self.K2 > 1 and self.decoding != 'shared': raise ValueError("the hierarchical model (K2 > 1) uses the paper's shared decoding")
         if self.ch % 8: raise ValueError(f"ch must be a multiple of 8 (GroupNorm), got {self.ch}")
+        if self.padding not in PADDINGS: raise ValueError(f"padding must be one of {PADDINGS}, got {self.padding!r}")
 
     @property
     def emb_dim(self): return 4 * self.ch
@@ -99,6 +111,7 @@ class Encoder(nn.Module):
             if i < len(cfg.ch_mult) - 1:
                 self.blocks.append(EmbSequential(Downsample(ch))); self.skip_chans.append(ch); res //= 2
         self.out_ch = ch
+        set_padding(self, cfg.padding)
 
     def forward(self, x, emb) -> list:
         hs = [self.stem(x)]
@@ -109,6 +122,7 @@ class Middle(EmbSequential):
     "The middle block (Eq. 3): ResBlock, attention, ResBlock at the lowest resolution; h_enc[-1] -> h_mid."
     def __init__(self, cfg:UNetConfig, ch:int):
         super().__init__(ResBlock(ch, cfg.emb_dim, ch, cfg.dropout), AttnBlock(ch, cfg.heads), ResBlock(ch, cfg.emb_dim, ch, cfg.dropout))
+        set_padding(self, cfg.padding)
 
 # %% ../nbs/03_unet.ipynb #4502e2c1
 class Decoder(nn.Module):
@@ -128,6 +142,7 @@ class Decoder(nn.Module):
         assert not skips, "decoder must consume every skip"
         conv = nn.Conv2d(ch, out_ch, 3, padding=1)
         self.out = nn.Sequential(norm(ch), nn.SiLU(), zero_module(conv) if zero_out else conv)
+        set_padding(self, cfg.padding)
 
     def forward(self, h, hs:list, emb):
         hs = list(hs)

@@ -157,3 +157,19 @@ def test_train_options_and_study(tmp_path):
     assert r.returncode != 0 and "--attn_res 'eight'" in r.stdout + r.stderr
     r = run('fd_study', '--help')
     assert '--only' in r.stdout
+
+def test_textures_data_and_the_texture_study_options(tmp_path):
+    "--data textures works where builtin does; the options of 27_texture_study reach the saved configs; the reports print the mask-dependence check."
+    out = tmp_path / 't'
+    r = run('fd_train', '--out', out, '--data', 'textures', *TINY, '--steps', 2, '--eval_every', 2, '--padding', 'circular',
+            '--flip', 'True', '--shift', 0.25, '--zoom', 0.5, '--equivariance', 0.1)
+    assert 'mask dependence: pixel position alone explains' in r.stdout
+    saved = json.loads((out / 'checkpoint' / 'run.json').read_text())
+    assert saved['model']['padding'] == 'circular'
+    assert {k: saved['train'][k] for k in ('flip', 'shift', 'zoom', 'equivariance')} == dict(flip=True, shift=0.25, zoom=0.5, equivariance=0.1)
+    assert {'fg_position_share', 'min_position_share'} <= set((out / 'curve.csv').read_text().splitlines()[0].split(','))
+    r = run('fd_segment', out, '--data', 'textures', '--out', tmp_path / 'seg')
+    dep = json.loads((tmp_path / 'seg' / 'scores.json').read_text())['dependence']
+    assert 0 <= dep['fg_position_share'] <= 1 and 0 <= dep['gt_position_share'] <= 1 and len(dep['position_share']) == 3
+    r = run('fd_study', '--help')
+    assert '--study' in r.stdout
