@@ -20,7 +20,7 @@ from .scheduler import DDPMScheduler
 from .unet import unet_config
 from .factorized import FactorizedUNet
 from .data import ImageFolder
-from .textures import BUILTIN_DATA
+from .textures import BUILTIN_DATA, eval_splits
 from .datasets import parse_data, dataset_splits, DATASETS, EVAL_SPLITS
 from .learned_baselines import learned_baselines, train_supervised
 from .learner import load_model, read_meta
@@ -84,8 +84,7 @@ def get_data(data:str, size:int, n_train:int=2048, seed:int=0, masks:str=None, w
     if data in BUILTIN_DATA:
         D = BUILTIN_DATA[data]
         tr, va = D(n_train, size, 'train', seed, with_labels), D(64, size, 'valid', seed, with_labels)
-        ev, te = D(64, size, 'valid', seed), D(256, size, 'test', seed)
-        return tr, va, ((ev.images, ev.masks), (te.images, te.masks))
+        return tr, va, eval_splits(D, size, seed)
     if (named := parse_data(str(data))) is not None:
         name, root = named
         train_ds, choose, score = dataset_splits(name, root, size, skip_bad=skip_bad, seed=seed, masks_root=masks, with_labels=with_labels)
@@ -334,7 +333,7 @@ def fd_demo(out:str='runs/demo',      # output folder
         if checkpoint and checkpoint != str(SHIPPED_CHECKPOINT) and not Path(checkpoint).exists():
             raise SystemExit(f"--checkpoint {checkpoint} does not exist: pass a model.safetensors written by fd_train, or '' to skip")
         out = Path(out); t0 = time.time()
-        if data not in BUILTIN_DATA: raise SystemExit(f"fd_demo: error: --data must be one of {list(BUILTIN_DATA)}, got {data!r}")
+        if data not in BUILTIN_DATA: raise ValueError(f"--data must be one of {list(BUILTIN_DATA)}, got {data!r}")
         shipped = bool(checkpoint) and Path(checkpoint).exists() and data == 'builtin'    # the shipped model knows the shapes only
         print(f"1/3 training the {preset} factorized U-Net ({default_train_preset(preset)} recipe) for {steps} steps on the built-in {data} data (2-core CPU: 2-3 s a step)")
         model, learn, evalsets = train_run(out / 'short_run', data=data, preset=preset, resume=False, eval_every=max(steps // 4, 1), device=device, steps=steps)

@@ -4,7 +4,8 @@
 
 # %% ../nbs/00_core.ipynb #a89b9d4b
 from __future__ import annotations
-import random, warnings
+import csv, json, os, random, socket, time, warnings
+from pathlib import Path
 import numpy as np
 import torch
 import matplotlib.pyplot as plt
@@ -31,8 +32,6 @@ def default_device(device=None) -> torch.device:
 # %% ../nbs/00_core.ipynb #a461c93a
 def truncate_csv(path, step:int, col:str='step') -> int:
     "Drop the rows of CSV file `path` whose `col` is above `step` (atomically); returns how many rows were dropped."
-    import csv, os
-    from pathlib import Path
     path = Path(path)
     if not path.exists(): return 0
     with open(path, newline='') as f: rows = list(csv.reader(f))
@@ -49,8 +48,6 @@ def truncate_csv(path, step:int, col:str='step') -> int:
 class RunLocked(RuntimeError): "Another live process holds this run folder."
 
 def _pid_alive(pid) -> bool:
-    import os
-    from pathlib import Path
     if not isinstance(pid, int) or pid <= 0: return False
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
@@ -61,10 +58,8 @@ def _pid_alive(pid) -> bool:
 class RunLock:
     "An exclusive lock on folder `run_dir` (the file `run_dir/lock`), taken with `with RunLock(d):` or `acquire`/`release`."
     def __init__(self, run_dir):
-        from pathlib import Path
         self.path, self.held = Path(run_dir) / 'lock', False
     def acquire(self):
-        import json, os, socket, time
         me = dict(pid=os.getpid(), host=socket.gethostname(), since=time.strftime('%Y-%m-%d %H:%M:%S'))
         for _ in range(3):
             try: fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)

@@ -129,6 +129,8 @@ BUILTIN_DATA = dict(builtin=ShapesDataset, textures=TexturesDataset)
 "The procedural datasets by the name `--data` takes: `builtin` (flat shapes, `05_data`) and `textures` (this notebook)."
 
 # %% ../nbs/26_textures.ipynb #7502cc43
+from .baselines import border_fraction, compare_baselines
+
 def eval_splits(ds_cls=None, size:int=32, seed:int=0, n_choose:int=64, n_test:int=256, **kwargs):
     "The held-out evaluation images every method is scored on: ((choose images, masks), (test images, masks))."
     ds_cls = ds_cls or TexturesDataset
@@ -137,12 +139,10 @@ def eval_splits(ds_cls=None, size:int=32, seed:int=0, n_choose:int=64, n_test:in
 
 def border_touching(masks:torch.Tensor) -> torch.Tensor:
     "(N,) bool: whether each ground-truth mask (N,1,H,W) reaches the image border."
-    m = masks[:, 0]
-    return torch.cat([m[:, 0], m[:, -1], m[:, :, 0], m[:, :, -1]], 1).amax(1) > 0
+    return border_fraction(masks)[:, 0] > 0
 
 def calibrate(size:int=32, seed:int=0, **kwargs) -> dict:
     "Strict IOU/Acc of colour K-means and GrabCut on the evaluation splits, with the share of border-touching objects."
-    from factorized_diffusion.baselines import compare_baselines
     valid, test = eval_splits(TexturesDataset, size, seed, **kwargs)
     res = compare_baselines(None, valid, test)
     return dict(size=size, seed=seed, n_test=len(test[0]), fg_fraction=round(test[1].mean().item(), 4),
