@@ -59,16 +59,16 @@ def kmeans_masks(images:torch.Tensor, K:int=2, iters:int=20, seed:int=0) -> torc
     return kmeans_pixels(images.detach().float().cpu().flatten(2).transpose(1, 2), K, H, W, iters, seed)
 
 # %% ../nbs/12_baselines.ipynb #8b51abb2
-def compare_baselines(model, valid, test, t:int=30, progress:bool=False, extra:dict=None, ours:dict=None) -> dict:
+def compare_baselines(model, valid, test, t:int=30, progress:bool=False, extra:dict=None, ours:dict=None, name:str='factorized (ours)') -> dict:
     """Strict and permissive Acc/IOU/DICE of `model`, GrabCut and colour K-means on the same (images, masks) splits;
     `extra` adds methods (name -> function from images to (N,K,H,W) masks), e.g. the learned baselines of `18_learned_baselines`.
-    `ours`: the model's `evaluate_segmentation` result on these splits, reused instead of segmenting them again."""
+    `ours`: the model's `evaluate_segmentation` result on these splits, reused instead of segmenting them again; `name`: its row."""
     from factorized_diffusion.segment import segment, choose_fg_channels, score_strict, score_permissive
     (vx, vm), (tx, tm) = valid, test
     methods = dict(GrabCut=grabcut_masks, **{'K-means (K=2)': kmeans_masks}, **(extra or {}))
     res = {}
-    if ours is not None: res['factorized (ours)'] = {k: ours[k] for k in ('fg_channels', 'strict', 'permissive')}
-    elif model is not None: methods = {'factorized (ours)': lambda x: segment(model, x, t=t, progress=progress), **methods}
+    if ours is not None: res[name] = {k: ours[k] for k in ('fg_channels', 'strict', 'permissive')}
+    elif model is not None: methods = {name: lambda x: segment(model, x, t=t, progress=progress), **methods}
     for name, fn in methods.items():
         mv, mt = fn(vx), fn(tx)
         sub = choose_fg_channels(mv, vm)

@@ -10,14 +10,14 @@ __all__ = ['EXPECTED_ERRORS', 'SHIPPED_CHECKPOINT', 'cli_spelling', 'cli_errors'
 # %% ../nbs/11_cli.ipynb #35fde062
 import contextlib, json, os, re, sys, time
 from pathlib import Path
-from .core import show_images, image_mask_rows, overlay_masks, RunLocked   # first: sets warning filters
+from .core import show_images, image_mask_rows, overlay_masks, RunLocked, config_options, config_values   # first: sets warning filters
 from fastcore.script import call_parse, bool_arg
 from fastai.callback.core import Callback
 from fastai.torch_core import rank_distrib
 import torch
 import factorized_diffusion
 from .scheduler import DDPMScheduler
-from .unet import unet_config
+from .unet import unet_config, UNetConfig
 from .factorized import FactorizedUNet
 from .data import ImageFolder
 from .textures import BUILTIN_DATA, eval_splits
@@ -46,6 +46,10 @@ def cli_errors(command:str, params=()):
     except EXPECTED_ERRORS as e:
         if os.environ.get('FD_TRACEBACK'): raise
         print(f"{command}: error: {cli_spelling(str(e), params)}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except SystemExit as e:         # `raise SystemExit("message")` in a command: the same one line and status
+        if not isinstance(e.code, str): raise
+        print(f"{command}: error: {cli_spelling(e.code, params)}", file=sys.stderr)
         raise SystemExit(2) from None
     except KeyboardInterrupt:       # Ctrl-C or SIGTERM: training has saved its checkpoint and said so
         print(f"{command}: interrupted", file=sys.stderr)
@@ -156,63 +160,28 @@ def train_run(out, data:str='builtin', preset:str='small32', train_preset:str=No
     return infer.eval(), learn, evalsets
 
 @call_parse
+@config_options(UNetConfig, TrainConfig, overrides=True, exclude=('in_ch',))
 def fd_train(out:str='runs/train',        # run folder: checkpoint/, loss.csv, curve.csv, pictures
              data:str='builtin',          # 'builtin' (procedural shapes), 'textures' (the harder built-in data, 26_textures), NAME:PATH (flowers, cub, ffhq, celebamask, imagenet, voc, davis) or a folder of images
              masks:str=None,              # optional folder of masks parallel to DATA (for scores); for imagenet the Pixel-ImageNet folder
              preset:str='small32',        # model preset: tiny, small32, fast32 (the small-budget recipe), small64, paper64, paper128
              train_preset:str=None,       # training preset: paper, small, fast, tiny (default: paper for paper*, fast for fast*, else small)
              arch:str='factorized',       # 'factorized' (the paper) or 'unet' (baseline DDPM)
-             steps:int=None,              # optimiser steps (default: the training preset's)
-             lr:float=None,               # Adam learning rate
-             bs:int=None,                 # global batch size (split across DDP ranks)
-             ema_decay:float=None,        # EMA decay (0: off)
-             precision:str=None,          # auto, fp32, bf16, fp16
-             grad_clip:float=None,        # max gradient norm (0: off)
-             compile:bool_arg=None,       # torch.compile the model
-             channels_last:bool_arg=None, # channels_last memory format
-             num_classes:int=0,           # >0: class-conditional (builtin data has 4 shape classes)
-             p_uncond:float=None,         # classifier-free label dropout
-             K:int=None,                  # number of masks (default: the preset's, 3)
-             K2:int=None,                 # >1: hierarchical factorization, each region split into K2 (Figure 15)
-             decoding:str=None,           # 'shared' (the paper), or Table 6's 'concat', 'mask_mid', 'separate'
-             ch:int=None,                 # base width C (default: the preset's)
-             dropout:float=None,          # dropout in residual blocks (default: the preset's)
-             mask_head_scale:float=None,  # scale of the mask generator's last conv at init (1: PyTorch's init; small: masks start near uniform)
-             padding:str=None,            # conv padding: zeros (the paper), circular or reflect (hide the image border from the network)
-             attn_res:str=None,           # resolutions with attention, comma-separated, e.g. '16,8'; 'none' for no attention
-             warmup:int=None,             # linear learning-rate warm-up steps
-             t_power:float=None,          # training timesteps t = T u^p (1: uniform, the paper; >1: more low-noise steps)
-             ema_halflife:float=None,     # EMA half-life in images (overrides ema_decay)
-             decode_chunk:int=None,       # run the factorized decoder on this many images at a time (same result; faster on CPU at 64 px)
-             flip:bool_arg=None,          # augment: random horizontal flips of the training images
-             shift:float=None,            # augment: random translation by up to this fraction of the image size
-             zoom:float=None,             # augment: random crops of side 1/(1+u*zoom) resized back to full size
-             equivariance:float=None,     # EXTENSION (adds a loss term; 0: the paper): weight of the mask-equivariance penalty
              n_train:int=2048,            # training images of the built-in data (builtin, textures)
-             seed:int=None,               # random seed
              device:str=None,             # cpu, cuda, ... (default: cuda if available)
-             save_every:int=None,         # checkpoint every N steps
              eval_every:int=0,            # score segmentation every N steps into curve.csv (0: never)
              sample_every:int=0,          # write a sample grid every N steps (0: never)
              resume:bool_arg=True,        # continue from OUT/checkpoint if it exists
              skip_bad:bool_arg=False,     # skip unreadable images with a warning instead of stopping
              report_after:bool_arg=True,  # segment the evaluation images and write pictures at the end
-            ):
-    "Train on the built-in shapes or an image folder; everything goes to OUT. Under torchrun, trains with DDP."
-    with cli_errors('fd_train', locals()):
-        mo = {k: v for k, v in dict(num_classes=num_classes, K=K, K2=K2, decoding=decoding, ch=ch, padding=padding).items() if v}
-        if mask_head_scale is not None: mo['mask_head_scale'] = mask_head_scale
-        if dropout is not None: mo['dropout'] = dropout
-        if attn_res is not None:
-            try: mo['attn_res'] = () if attn_res.lower() == 'none' else tuple(int(s) for s in attn_res.split(',') if s.strip())
-            except ValueError: raise SystemExit(f"--attn_res {attn_res!r}: give resolutions separated by commas, e.g. '16,8', or 'none'")
+             **kwargs):                   # every field of UNetConfig (03_unet) and TrainConfig (10_training), as --name value
+    """Train on the built-in shapes or an image folder; everything goes to OUT. Under torchrun, trains with DDP.
+    Every model and training setting is an option (from `UNetConfig` and `TrainConfig`); unset, it keeps the preset's value."""
+    with cli_errors('fd_train', {**locals(), **kwargs}):
+        mo, to = config_values(UNetConfig, kwargs, skip_none=True), config_values(TrainConfig, kwargs, skip_none=True)
         t0 = time.time()
         model, learn, evalsets = train_run(out, data, preset, train_preset, arch, masks, n_train, resume, eval_every, sample_every,
-                                           device, skip_bad=skip_bad, model_overrides=mo, steps=steps, lr=lr, bs=bs,
-                                           ema_decay=ema_decay, precision=precision, grad_clip=grad_clip, compile=compile,
-                                           channels_last=channels_last, p_uncond=p_uncond, seed=seed, save_every=save_every,
-                                           warmup=warmup, t_power=t_power, ema_halflife=ema_halflife, decode_chunk=decode_chunk,
-                                           flip=flip, shift=shift, zoom=zoom, equivariance=equivariance)
+                                           device, skip_bad=skip_bad, model_overrides=mo, **to)
         if rank_distrib() != 0: return
         secs = time.time() - t0
         if learn.start_step >= learn.train_iter:
@@ -237,7 +206,7 @@ def labelled_train(data:str, size:int, masks:str=None, n:int=2048, seed:int=0):
 
 # %% ../nbs/11_cli.ipynb #d89af55c
 @call_parse
-def fd_segment(checkpoint:str,             # a run folder, its checkpoint/ folder, or a model.safetensors
+def fd_segment(checkpoint:str,             # a run folder, its checkpoint/ folder, a model.safetensors, or a student from fd_distill
                data:str='builtin',          # 'builtin' (held-out shapes), 'textures' (held-out textured images), NAME:PATH (e.g. cub:/data/cub) or a folder of images
                masks:str=None,              # folder of masks parallel to DATA (required for an image folder); Pixel-ImageNet for imagenet
                n_eval:int=1000,             # at most this many test images (a seeded subset)
@@ -248,11 +217,12 @@ def fd_segment(checkpoint:str,             # a run folder, its checkpoint/ folde
                supervised_steps:int=300,    # with --baselines: train a supervised U-Net this many steps on labelled training images (0: skip)
                device:str=None,             # cpu, cuda, ...
               ):
-    "Segment held-out images with a trained factorized model (EMA weights); print Acc/IOU/DICE; write pictures."
+    "Segment held-out images with a trained factorized model (EMA weights) or a distilled student; print Acc/IOU/DICE; write pictures."
     with cli_errors('fd_segment', locals()):
         p = resolve_checkpoint(checkpoint)
         model = load_model(p, device=device)
-        if not isinstance(model, FactorizedUNet): raise SystemExit(f"{p} holds a baseline U-Net, which has no masks: train with --arch factorized")
+        student = getattr(model, 'clean_input', False)                        # fd_distill's student (28_distill)
+        if not (isinstance(model, FactorizedUNet) or student): raise SystemExit(f"{p} holds a baseline U-Net, which has no masks: train with --arch factorized")
         if data not in BUILTIN_DATA and masks is None and parse_data(data) is None:
             raise SystemExit("scoring an image folder needs --masks, a parallel folder of ground-truth masks")
         _, _, evalsets = get_data(data, model.cfg.img_size, 8, 0, masks, n_eval=n_eval, progress=True)
@@ -267,7 +237,8 @@ def fd_segment(checkpoint:str,             # a run folder, its checkpoint/ folde
         if supervised_steps and (lab := labelled_train(data, model.cfg.img_size, masks)) is not None:
             print(f"training the supervised U-Net upper bound: {supervised_steps} steps on {len(lab[0])} labelled training images")
             extra.update(learned_baselines(seg_net=train_supervised(*lab, steps=supervised_steps, device=device)))
-        res = compare_baselines(model, *evalsets, t=t, progress=True, extra=extra, ours=scores if 'strict' in scores else None)
+        res = compare_baselines(model, *evalsets, t=t, progress=True, extra=extra, ours=scores if 'strict' in scores else None,
+                                name='distilled student' if student else 'factorized (ours)')
         print('\n' + format_comparison(res))
         (Path(out) / 'comparison.json').write_text(json.dumps(res, indent=1))
 

@@ -181,17 +181,21 @@ class FileDataset(Dataset):
         items = [self[i] for i in (progress_bar(idx) if progress else idx)]
         return tuple(torch.stack(z) for z in zip(*items))
 
+def _visible(p:Path, root:Path) -> bool:
+    "False for hidden files and anything in a hidden folder under `root` (macOS `._x.jpg`, `.ipynb_checkpoints/`, `.git/`)."
+    return not any(part.startswith('.') for part in p.relative_to(root).parts)
+
 class ImageFolder(FileDataset):
     "Images under `path` (recursively) as (3,S,S) tensors in [-1,1]; with `mask_path`, (image, mask) pairs."
     def __init__(self, path, size:int=64, mask_path=None, skip_bad:bool=False):
         self.path = Path(path)
         if not self.path.is_dir(): raise FileNotFoundError(f"image folder {self.path} does not exist")
-        files = sorted(p for p in self.path.rglob('*') if p.suffix.lower() in IMAGE_EXTS)
+        files = sorted(p for p in self.path.rglob('*') if p.suffix.lower() in IMAGE_EXTS and _visible(p, self.path))
         if not files: raise ValueError(f"no images ({', '.join(IMAGE_EXTS)}) under {self.path}: check the path")
         self.mask_path, masks = None if mask_path is None else Path(mask_path), None
         if self.mask_path is not None:
             if not self.mask_path.is_dir(): raise FileNotFoundError(f"mask folder {self.mask_path} does not exist")
-            found = {p.relative_to(self.mask_path).with_suffix(''): p for p in self.mask_path.rglob('*') if p.suffix.lower() in IMAGE_EXTS}
+            found = {p.relative_to(self.mask_path).with_suffix(''): p for p in self.mask_path.rglob('*') if p.suffix.lower() in IMAGE_EXTS and _visible(p, self.mask_path)}
             missing = [f for f in files if f.relative_to(self.path).with_suffix('') not in found]
             if missing: raise ValueError(f"{len(missing)} images have no mask in {self.mask_path} (same relative path and stem), e.g. {missing[0]}")
             masks = [found[f.relative_to(self.path).with_suffix('')] for f in files]

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_learner.ipynb #3995010a
 from __future__ import annotations
-import json, math, os
+import importlib, json, math, os
 from functools import partial
 from pathlib import Path
 import torch
@@ -21,8 +21,8 @@ from .unet import UNetConfig, UNet
 from .factorized import FactorizedUNet, factorized_model
 
 # %% auto #0
-__all__ = ['MODEL_KINDS', 'DDPMCallback', 'StopAfter', 'ddpm_learner', 'fit_steps', 'model_kind', 'save_model', 'read_meta',
-           'config_diff', 'load_model']
+__all__ = ['MODEL_KINDS', 'KIND_MODULES', 'DDPMCallback', 'StopAfter', 'ddpm_learner', 'fit_steps', 'model_kind', 'save_model',
+           'read_meta', 'config_diff', 'load_model']
 
 # %% ../nbs/06_learner.ipynb #84d19160
 # importing fastai.callback.progress registers its progress bars (and `Learner.no_bar`) with every Learner
@@ -97,10 +97,14 @@ def fit_steps(learn:Learner, n_steps:int, lr:float=None, cbs=None):
 
 # %% ../nbs/06_learner.ipynb #cad79d3e
 MODEL_KINDS = dict(unet=UNet, factorized=factorized_model)
-"Model kind -> constructor from a `UNetConfig` (`factorized` covers the paper's design and its variants)."
+"""Model kind -> constructor from its config (`factorized` covers the paper's design and its variants). A class with a
+`kind` attribute (and a `config_class` if its config is not a `UNetConfig`) adds itself here, e.g. `28_distill`'s student."""
+KIND_MODULES = dict(student='factorized_diffusion.distill')
+"Where a kind that is not built in is defined: `load_model` imports it on first use."
 
 def model_kind(model) -> str:
-    "'factorized' for the paper's model or any variant of it, 'unet' for the baseline."
+    "'factorized' for the paper's model or any variant of it, 'unet' for the baseline; a registered class's own `kind`."
+    if isinstance(getattr(type(model), 'kind', None), str): return type(model).kind
     if isinstance(model, FactorizedUNet): return 'factorized'
     if isinstance(model, UNet): return 'unet'
     raise TypeError(f"not a model of this project: {type(model).__name__}")
@@ -133,10 +137,13 @@ def config_diff(saved:dict, wanted:dict) -> dict:
 def load_model(path, cfg:UNetConfig=None, device=None):
     "Rebuild the network saved at `path` and load its weights. If `cfg` is given it must match the saved config."
     md = read_meta(path)
-    saved = UNetConfig.from_dict(md['config'])
+    if md['kind'] not in MODEL_KINDS and md['kind'] in KIND_MODULES: importlib.import_module(KIND_MODULES[md['kind']])
+    if md['kind'] not in MODEL_KINDS: raise ValueError(f"{path} holds a model of kind {md['kind']!r}, which this version does not know ({list(MODEL_KINDS)})")
+    build = MODEL_KINDS[md['kind']]
+    saved = getattr(build, 'config_class', UNetConfig).from_dict(md['config'])
     if cfg is not None and cfg != saved:
         raise ValueError(f"checkpoint {path} was trained with a different config; fields (saved, requested): "
                          f"{config_diff(saved.to_dict(), cfg.to_dict())}")
-    model = MODEL_KINDS[md['kind']](saved)
+    model = build(saved)
     model.load_state_dict(load_file(str(path)))
     return model.to(default_device(device)).eval()

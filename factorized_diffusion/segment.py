@@ -24,7 +24,8 @@ def segment(model, images:torch.Tensor, t=30, sched:DDPMScheduler=None, bs:int=6
             progress:bool=False, n_draws:int=1, y=None) -> torch.Tensor:
     """Soft masks (N,K,H,W) of `images` (N,C,H,W) in [-1,1]: noise each to timestep `t` (Eq. 1), one mask-path pass (Eq. 4).
     Beyond the paper: `t` may be a list of timesteps and `n_draws` > 1 noise draws per timestep; the masks are averaged.
-    `y`: class labels (one, or one per image) for a class-conditional model."""
+    `y`: class labels (one, or one per image) for a class-conditional model.
+    A model with `clean_input = True` (the distilled student of `28_distill`) gets the clean images, once: no noise."""
     if images.ndim != 4: raise ValueError(f"images must be (N,C,H,W), got shape {tuple(images.shape)}")
     cfg = model.cfg
     if images.shape[1] != cfg.in_ch or images.shape[-1] != cfg.img_size or images.shape[-2] != cfg.img_size:
@@ -42,6 +43,7 @@ def segment(model, images:torch.Tensor, t=30, sched:DDPMScheduler=None, bs:int=6
         x0 = images[i:i + bs].to(device)
         yb = None if ys is None else ys[i:i + bs].to(device)
         acc = 0
+        if getattr(model, 'clean_input', False): out.append(model.masks(x0).float().cpu()); continue
         for tv in ts:
             tt = torch.full((len(x0),), tv, device=device, dtype=torch.long)
             for _ in range(n_draws):

@@ -34,7 +34,7 @@ class UNetConfig:
     ch:int = 128                      # base width C
     ch_mult:tuple = (1, 2, 3, 4)      # stage widths as multiples of C, highest resolution first
     num_res_blocks:int = 3            # residual blocks per encoder stage (the decoder has one more per stage)
-    attn_res:tuple = (16, 8)          # resolutions with self-attention
+    attn_res:tuple = (16, 8)          # resolutions with self-attention (command line: 16,8 or none)
     heads:int = 4                     # attention heads
     dropout:float = 0.1               # dropout inside residual blocks
     K:int = 3                         # number of region masks (factorized model only)
