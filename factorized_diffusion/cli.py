@@ -232,7 +232,7 @@ def fd_segment(checkpoint:str,             # a run folder, its checkpoint/ folde
         extra = {}
         if unet_checkpoint:
             unet = load_model(resolve_checkpoint(unet_checkpoint), device=device)
-            if isinstance(unet, FactorizedUNet): raise SystemExit(f"--unet_checkpoint {unet_checkpoint} holds a factorized model: DatasetDDPM-unsup needs a baseline U-Net (fd_train --arch unet)")
+            if isinstance(unet, FactorizedUNet) or getattr(unet, 'clean_input', False): raise SystemExit(f"--unet_checkpoint {unet_checkpoint} holds a factorized model or a student: DatasetDDPM-unsup needs a baseline U-Net (fd_train --arch unet)")
             extra.update(learned_baselines(unet=unet))
         if supervised_steps and (lab := labelled_train(data, model.cfg.img_size, masks)) is not None:
             print(f"training the supervised U-Net upper bound: {supervised_steps} steps on {len(lab[0])} labelled training images")
@@ -283,6 +283,7 @@ def fd_sample(checkpoint:str,          # a run folder, its checkpoint/ folder, o
     "Generate images and their masks from a trained model (EMA weights)."
     with cli_errors('fd_sample', locals()):
         model = load_model(resolve_checkpoint(checkpoint), device=device)
+        if getattr(model, 'clean_input', False): raise SystemExit(f"{checkpoint} holds a distilled student, which segments but cannot generate: sample with its teacher")
         sample_to_folder(model, out, n, bs, sampler, steps, seed, label)
         print(f"{n} samples ({sampler}{'' if sampler == 'ddpm' else f', {steps} steps'}) in {out}/, grid in {Path(out) / 'grid.png'}")
 

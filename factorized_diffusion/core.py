@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #a89b9d4b
 from __future__ import annotations
-import csv, dataclasses, inspect, json, os, random, re, socket, time, warnings
+import csv, dataclasses, functools, inspect, json, os, random, re, socket, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -116,8 +116,14 @@ def config_options(*classes, overrides:bool=False, exclude=()):
                 doc = com.get(fl.name, '') + (" (default: the preset's)" if overrides else '')
                 extra.append(inspect.Parameter(fl.name, inspect.Parameter.KEYWORD_ONLY, default=None if overrides else fl.default,
                                                annotation=Param(doc, _ARG_TYPES[kind])))
-        f.__signature__ = sig.replace(parameters=own + extra)
-        return f
+        known = names - {p.name for p in own}
+        @functools.wraps(f)
+        def wrapper(*args, **kwargs):
+            if (bad := sorted(k for k in kwargs if k not in known and k not in sig.parameters)):
+                raise TypeError(f"{f.__name__}() got unexpected options {bad}")   # a misspelling must not pass silently
+            return f(*args, **kwargs)
+        wrapper.__signature__ = sig.replace(parameters=own + extra)
+        return wrapper
     return deco
 
 def config_values(cls, kwargs:dict, skip_none:bool=False) -> dict:

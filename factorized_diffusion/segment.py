@@ -68,7 +68,9 @@ def fg_metrics(pred:torch.Tensor, gt:torch.Tensor, ignore_index:int=255) -> dict
 
 # %% ../nbs/07_segment.ipynb #61a111ea
 def channel_subsets(K:int) -> list:
-    "Every non-empty proper subset of the K channels (2^K - 2 of them): the candidate foregrounds."
+    """Every non-empty proper subset of the K channels (2^K - 2 of them): the candidate foregrounds. A K=1 model has one
+    mask covering every pixel: its only candidate is that channel, i.e. the trivial all-foreground prediction."""
+    if K == 1: return [(0,)]
     return [s for r in range(1, K) for s in itertools.combinations(range(K), r)]
 
 def union_fg(masks:torch.Tensor, subset) -> torch.Tensor:

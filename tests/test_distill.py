@@ -72,7 +72,7 @@ runpy.run_path(sys.argv[0], run_name='__main__')
 def test_sigkill_in_checkpoint_writes_then_resume_gives_the_same_student(teacher, reference, tmp_path):
     out = tmp_path / 'student'
     args = cmd('fd_distill', teacher, '--out', out, *FAST, '--steps', 24, '--rounds', 2)
-    for n, when in ((3, 'before'), (5, 'after')):   # round 1 at step 12 (before the rename); round 2 at step 8 (after it)
+    for n, when in ((3, 'before'), (5, 'after')):   # round 1 at step 12 (before the rename); then, resumed from step 8, round 2 at step 4 (after it)
         r = subprocess.run([sys.executable, '-c', KILL_IN_SAVE, *args], env=dict(ENV, KILL_AT=str(n), KILL_WHEN=when),
                            capture_output=True, text=True, timeout=600)
         assert r.returncode == -signal.SIGKILL, r.stdout[-2000:] + r.stderr[-2000:]
@@ -86,7 +86,10 @@ def test_sigterm_saves_and_exits_130(teacher, tmp_path):
     out = tmp_path / 'student'
     p = subprocess.Popen(cmd('fd_distill', teacher, '--out', out, *FAST, '--steps', 5000), env=ENV,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    while not (out / 'loss.csv').exists() or len((out / 'loss.csv').read_text().splitlines()) < 3: time.sleep(0.05)
+    t0 = time.time()
+    while not (out / 'loss.csv').exists() or len((out / 'loss.csv').read_text().splitlines()) < 3:
+        assert p.poll() is None and time.time() - t0 < 300, 'fd_distill ended or stalled before its first checkpoint'
+        time.sleep(0.05)
     p.send_signal(signal.SIGTERM); so, se = p.communicate(timeout=120)
     assert p.returncode == 130 and 'fd_distill: interrupted' in se
     st = torch.load(out / 'state.pt', weights_only=True)
@@ -118,3 +121,10 @@ def test_mistakes_get_one_line(teacher, tmp_path):
     line = one_line_error(run('fd_distill', teacher, '--out', tmp_path / 's', *FAST, '--steps', 2, '--lr', 0.1, ok=False))
     assert 'other settings' in line and '--out' in line
     assert 'not a factorized model' in one_line_error(run('fd_distill', tmp_path / 's', '--out', tmp_path / 'o2', ok=False))   # a student cannot teach
+    assert 'cannot generate' in one_line_error(run('fd_sample', tmp_path / 's', '--out', tmp_path / 'o3', ok=False), 'fd_sample')
+    other = tmp_path / 'other.safetensors'
+    from factorized_diffusion.factorized import factorized_model
+    torch.manual_seed(1); save_model(factorized_model(unet_config('tiny')), other)
+    assert 'another teacher or other images' in one_line_error(run('fd_distill', other, '--out', tmp_path / 's', *FAST, '--steps', 2, ok=False))
+    from factorized_diffusion.distill import fd_distill
+    with pytest.raises(TypeError, match='unexpected options'): fd_distill(str(teacher), out=str(tmp_path / 'o4'), step=3)   # misspelt: not ignored

@@ -147,3 +147,23 @@ def test_sigterm_saves_the_step_it_finished(reference, tmp_path):
     assert p.returncode == 130 and 'fd_train: interrupted' in stderr and 'Traceback' not in stderr, stderr
     step = json.loads((out / 'checkpoint' / 'run.json').read_text())['step']
     assert step == steps_logged(out / 'loss.csv')[-1] >= 5 and not (out / 'lock').exists()
+
+def test_unusual_but_valid_inputs(tmp_path):
+    "Spaces and non-ASCII in paths, a symlinked image in a subfolder, 0/1 and palette masks, hidden files, and K=1 all work."
+    root = tmp_path / 'my data é'
+    ims, mks = root / 'fotos ü', root / 'masks ß'
+    (ims / 'sub').mkdir(parents=True); (mks / 'sub').mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(12):
+        Image.fromarray((rng.random((20, 20, 3)) * 255).astype(np.uint8)).save(ims / f'im {i}.png')
+        mk = np.zeros((20, 20), np.uint8); mk[5:15, 5:15] = 1                                    # 0/1, not 0/255
+        (Image.fromarray(mk).convert('P') if i % 2 else Image.fromarray(mk)).save(mks / f'im {i}.png')   # half palette
+    (ims / 'sub' / 'link.png').symlink_to(ims / 'im 0.png'); (mks / 'sub' / 'link.png').symlink_to(mks / 'im 0.png')
+    (ims / '._im 0.png').write_bytes(b'\x00\x05\x16\x07'); (ims / '.DS_Store').write_bytes(b'\x00')        # macOS debris
+    out = root / 'run ü'
+    run('fd_train', '--out', out, '--data', ims, '--masks', mks, '--preset', 'tiny', '--train_preset', 'tiny', '--steps', 2, '--bs', 4)
+    s = json.loads((out / 'scores.json').read_text())
+    assert s['n_valid'] + s['n_test'] == 13 and 0 <= s['strict']['iou'] <= 1          # 12 images + the symlink
+    run('fd_train', '--out', tmp_path / 'k1', '--preset', 'tiny', '--train_preset', 'tiny', '--steps', 2, '--n_train', 16, '--K', 1)
+    s = json.loads((tmp_path / 'k1' / 'scores.json').read_text())
+    assert s['fg_channels'] == [0] and s['strict']['iou'] == pytest.approx(s['permissive']['iou'])   # K=1: the all-foreground prediction
