@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['EXPECTED_ERRORS', 'PRESET_PAIRS', 'SHIPPED_CHECKPOINT', 'cli_spelling', 'cli_errors', 'SampleGrid', 'get_data',
-           'report', 'default_train_preset', 'train_run', 'fd_train', 'labelled_train', 'fd_segment',
+           'report', 'preset_pair', 'default_train_preset', 'train_run', 'fd_train', 'labelled_train', 'fd_segment',
            'resolve_checkpoint', 'sample_to_folder', 'fd_sample', 'fd_demo']
 
 # %% ../nbs/11_cli.ipynb #35fde062
@@ -138,16 +138,18 @@ PRESET_PAIRS = dict(paper64=('paper64', 'paper'), paper128=('paper128', 'paper')
 """Named (model preset, training preset) pairs: `--preset NAME` trains the model `UNET_PRESETS[m]` with `TRAIN_PRESETS[t]`
 (`paper`: Section 4; `fast`: the 25_recipe recipe; `small`: the shipped checkpoint's). A new preset is one entry here."""
 
-def default_train_preset(preset:str) -> str:
-    "The training preset paired with model preset `preset` (`PRESET_PAIRS`); `small` for a preset without a pair."
-    return PRESET_PAIRS.get(preset, (preset, 'small'))[1]
+def preset_pair(preset:str) -> tuple:
+    "(model preset, training preset) named `preset` (`PRESET_PAIRS`); a model preset without a pair trains with `small`."
+    return PRESET_PAIRS.get(preset, (preset, 'small'))
+
+def default_train_preset(preset:str) -> str: return preset_pair(preset)[1]
 
 def train_run(out, data:str='builtin', preset:str='small32', train_preset:str=None, arch:str='factorized', masks:str=None,
               n_train:int=2048, resume:bool=True, eval_every:int=0, sample_every:int=0, device=None, progress:bool=True,
               skip_bad:bool=False, model_overrides:dict=None, eval_raw:bool=False, **train_overrides):
     "Everything `fd_train` does, as a function: returns (model for inference, learner, eval sets)."
     out = Path(out)
-    mcfg = unet_config(PRESET_PAIRS.get(preset, (preset,))[0], **(model_overrides or {}))
+    mcfg = unet_config(preset_pair(preset)[0], **(model_overrides or {}))
     tp = train_preset or default_train_preset(preset)
     if tp not in TRAIN_PRESETS: raise ValueError(f"unknown train preset {tp!r}; choose from {list(TRAIN_PRESETS)}")
     tcfg = TrainConfig(**{**TRAIN_PRESETS[tp], **{k: v for k, v in train_overrides.items() if v is not None}})
@@ -170,7 +172,7 @@ def fd_train(out:str='runs/train',        # run folder: checkpoint/, loss.csv, c
              data:str='builtin',          # 'builtin' (procedural shapes), 'textures' (the harder built-in data, 26_textures), NAME:PATH (flowers, cub, ffhq, celebamask, imagenet, voc, davis) or a folder of images
              masks:str=None,              # optional folder of masks parallel to DATA (for scores); for imagenet the Pixel-ImageNet folder
              preset:str='small32',        # model preset: tiny, small32, fast32 (the small-budget recipe), small64, paper64, paper128
-             train_preset:str=None,       # training preset: paper, small, fast, tiny (default: paper for paper*, fast for fast*, else small)
+             train_preset:str=None,       # training preset: paper, small, fast, tiny (default: the one PRESET_PAIRS pairs with --preset)
              arch:str='factorized',       # 'factorized' (the paper) or 'unet' (baseline DDPM)
              n_train:int=2048,            # training images of the built-in data (builtin, textures)
              device:str=None,             # cpu, cuda, ... (default: cuda if available)

@@ -37,11 +37,11 @@ def sweep(runs:Path):
     write(DEST / 'sweep.csv', rows)
 
 def variants(runs:Path):
+    from factorized_diffusion.learner import read_meta
     rows = []
     for d in [runs / 'distill_tiny'] + sorted(p for p in runs.glob('dv_*') if p.is_dir()):
         c = json.loads((d / 'comparison.json').read_text())
-        md = json.loads(subprocess.run([str(BIN / 'python'), '-c', f"from factorized_diffusion.learner import read_meta; import json; print(json.dumps(read_meta('{d / 'model.safetensors'}')['distill']))"],
-                                       capture_output=True, text=True, check=True).stdout)
+        md = read_meta(d / 'model.safetensors')['distill']
         rows.append(dict(run=d.name[3:] if d.name.startswith('dv_') else 'first', **{k: md[k] for k in ('student', 'n_images', 'labels', 'min_conf', 'rounds', 'steps')},
                          student_iou=c['methods']['student']['strict']['iou'],
                          teacher_iou=next(v for k, v in c['methods'].items() if k.startswith('teacher (t='))['strict']['iou']))
@@ -53,7 +53,7 @@ def fresh(runs:Path):
     from factorized_diffusion.textures import eval_splits
     from factorized_diffusion.distill import compare_distilled, format_distilled
     teacher, student = load_model(TEACHER, device='cpu'), load_model(runs / 'distill_final' / 'model.safetensors', device='cpu')
-    res = compare_distilled(teacher, student, *eval_splits(ShapesDataset, 32, seed=1, n_test=1024), n_time=0, grabcut=False)
+    res = compare_distilled(teacher, student, *eval_splits(ShapesDataset, 32, seed=1, n_test=1024), n_time=0)
     res['splits'] = 'eval_splits(ShapesDataset, 32, seed=1, n_test=1024)'
     print(format_distilled(res))
     (DEST / 'fresh.json').write_text(json.dumps(res, indent=1))
