@@ -71,36 +71,50 @@ def saved_bytes(model, x, t):
 def make_opt(model, device):
     return torch.optim.Adam(model.parameters(), lr=1e-4, fused=device.type == 'cuda')
 
-def peer_rows(preset, bs, reps, device, amp, compile_):
+def peer_rows(preset, bs, reps, device, amp, compile_, decode_chunk=None):
+    """One row per model: baseline U-Net, factorized U-Net (folded decoder on `decode_chunk` images at a time, or all),
+    diffusers' twin. A model that runs out of GPU memory gets a row saying so instead of ending the run."""
     cfg = unet_config(preset)
     x, t = torch.randn(bs, 3, cfg.img_size, cfg.img_size, device=device), torch.randint(0, 1000, (bs,), device=device)
     models = dict(ours=UNet(cfg), factorized=FactorizedUNet(cfg))
+    models['factorized'].decode_chunk = decode_chunk
     try: models['diffusers'] = diffusers_twin(cfg)
     except ImportError: print('diffusers is not installed: pip install diffusers (peer row skipped)')
     res = {}
     for name, m in models.items():
         m = m.to(device)
         if device.type == 'cuda': m = m.to(memory_format=torch.channels_last)
-        fl = fwd_bwd_flops(m, x, t)
-        run = torch.compile(m) if compile_ else m
-        if device.type == 'cuda': torch.cuda.reset_peak_memory_stats()
-        sec = timeit(step_fn(run, x, t, make_opt(m, device), amp), reps, device)
-        mem = torch.cuda.max_memory_allocated() / 2 ** 30 if device.type == 'cuda' else saved_bytes(m, x, t) / 2 ** 30
-        res[name] = dict(params=sum(p.numel() for p in m.parameters()), sec=sec, flops=fl, mem=mem)
-        del m, run
-    a, b = res['ours'], res['factorized']
+        try:
+            fl = fwd_bwd_flops(m, x, t)
+            run = torch.compile(m) if compile_ else m
+            if device.type == 'cuda': torch.cuda.reset_peak_memory_stats()
+            sec = timeit(step_fn(run, x, t, make_opt(m, device), amp), reps, device)
+            mem = torch.cuda.max_memory_allocated() / 2 ** 30 if device.type == 'cuda' else saved_bytes(m, x, t) / 2 ** 30
+            res[name] = dict(params=sum(p.numel() for p in m.parameters()), sec=sec, flops=fl, mem=mem)
+        except torch.OutOfMemoryError:
+            res[name] = None
+        run = None; m.zero_grad(set_to_none=True)
+        models[name] = m.cpu(); del m                                       # free the GPU for the next model's peak memory
+        if device.type == 'cuda': torch.cuda.empty_cache()
     lines = []
+    name_of = lambda n: f'factorized, decode_chunk {decode_chunk}' if n == 'factorized' and decode_chunk else n
+    ok = {n: r for n, r in res.items() if r is not None}
     for name, r in res.items():
-        rel = f"{(bs / r['sec']) / (bs / res['diffusers']['sec']):.2f}x" if 'diffusers' in res else '-'
+        if r is None:
+            lines.append(f"| {preset} | {bs} | {name_of(name)} | | out of GPU memory | | | | |" + (" |" if device.type == 'cuda' else '')); continue
+        rel = f"{(bs / r['sec']) / (bs / ok['diffusers']['sec']):.2f}x" if 'diffusers' in ok else '-'
         mfu = ''
-        if device.type == 'cuda': mfu = f" | {100 * r['flops'] / r['sec'] / 989e12:.1f}%"          # H100 SXM dense bf16 peak
-        lines.append(f"| {preset} | {bs} | {name} | {r['params'] / 1e6:.2f}M | {r['sec'] * 1000:.0f} | {bs / r['sec']:.1f} | {rel} | "
+        if device.type == 'cuda': mfu = f" | {100 * r['flops'] / r['sec'] / 989e12:.1f}%"          # H100/H200 SXM dense bf16 peak
+        lines.append(f"| {preset} | {bs} | {name_of(name)} | {r['params'] / 1e6:.2f}M | {r['sec'] * 1000:.0f} | {bs / r['sec']:.1f} | {rel} | "
                      f"{r['flops'] / 1e9:.1f} | {r['mem']:.2f}{mfu} |")
-    bound = b['flops'] / a['flops'] * a['sec']
-    verdict = [f"\n{preset}: factorized/ours FLOP ratio {b['flops'] / a['flops']:.2f}, time ratio {b['sec'] / a['sec']:.2f}: "
-               f"{'within' if b['sec'] <= bound else 'NOT within'} the FLOP bound ({b['sec'] / bound:.2f} of it)."]
-    if 'diffusers' in res:
-        d = res['diffusers']
+    verdict = []
+    if 'ours' in ok and 'factorized' in ok:
+        a, b = ok['ours'], ok['factorized']
+        bound = b['flops'] / a['flops'] * a['sec']
+        verdict.append(f"\n{preset}: factorized/ours FLOP ratio {b['flops'] / a['flops']:.2f}, time ratio {b['sec'] / a['sec']:.2f}: "
+                       f"{'within' if b['sec'] <= bound else 'NOT within'} the FLOP bound ({b['sec'] / bound:.2f} of it).")
+    if 'ours' in ok and 'diffusers' in ok:
+        a, d = ok['ours'], ok['diffusers']
         verdict.append(f"{preset}: ours/diffusers img/s {d['sec'] / a['sec']:.2f}x (target >= 1.0x: {'met' if a['sec'] <= d['sec'] else 'NOT met'}); "
                        f"parameters ours/diffusers {a['params'] / d['params']:.3f} (must be within 5%).")
     return lines, verdict
@@ -130,23 +144,28 @@ def k_rows(preset, bs, reps, device, Ks, csv_path, chunk=None):
     return [f"| {preset} | {r['bs']} | {r['K']} | {r['ms']:.0f} | {r['time_vs_K1']:.2f} | {r['gflops']:.1f} | {r['flops_vs_K1']:.2f} | "
             f"{r['act_mb']:.0f} | {r['act_vs_K1']:.2f} |" + (f" {r['ms_chunked']:.0f} | {r['chunked_vs_K1']:.2f} |" if chunk else '') for r in out]
 
-def chunk_rows(preset, bs, reps, device, chunks):
+def chunk_rows(preset, bs, reps, device, chunks, amp=False):
     cfg = unet_config(preset)
     x, t = torch.randn(bs, 3, cfg.img_size, cfg.img_size, device=device), torch.randint(0, 1000, (bs,), device=device)
-    m = FactorizedUNet(cfg).to(device); opt = make_opt(m, device); step = step_fn(m, x, t, opt, False)
+    m = FactorizedUNet(cfg).to(device); opt = make_opt(m, device); step = step_fn(m, x, t, opt, amp)
     def run(n):
         m.decode_chunk = n
         if device.type == 'cuda': torch.cuda.synchronize()
         t0 = time.perf_counter(); step()
         if device.type == 'cuda': torch.cuda.synchronize()
         return time.perf_counter() - t0
-    opts = [None, *chunks]
-    for n in opts: run(n)                                                 # warm-up
+    opts = []
+    for n in [None, *chunks]:                                             # warm-up; a size that runs out of memory is dropped
+        try: run(n); opts.append(n)
+        except torch.OutOfMemoryError: opt.zero_grad(set_to_none=True); torch.cuda.empty_cache(); print(f'decode_chunk {n}: out of GPU memory')
     ts = {n: [] for n in opts}
     for _ in range(reps):
         for n in opts: ts[n].append(run(n))                               # interleaved: the same machine state for every option
     med = {n: sorted(v)[len(v) // 2] for n, v in ts.items()}
-    return [f"| {preset} | {bs} | {'all (one call)' if n is None else n} | {med[n] * 1000:.0f} | {med[None] / med[n]:.2f}x |" for n in opts]
+    ref = med.get(None)
+    rows = [] if ref else [f"| {preset} | {bs} | all (one call) | out of GPU memory | |"]
+    return rows + [f"| {preset} | {bs} | {'all (one call)' if n is None else n} | {med[n] * 1000:.0f} | "
+                   f"{f'{ref / med[n]:.2f}x' if ref else f'{med[opts[0]] / med[n]:.2f}x vs {opts[0]}'} |" for n in opts]
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

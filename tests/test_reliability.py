@@ -148,6 +148,21 @@ def test_sigterm_saves_the_step_it_finished(reference, tmp_path):
     step = json.loads((out / 'checkpoint' / 'run.json').read_text())['step']
     assert step == steps_logged(out / 'loss.csv')[-1] >= 5 and not (out / 'lock').exists()
 
+def test_sigterm_to_the_process_group_saves_too(reference, tmp_path):
+    """`timeout`, Slurm and Ctrl-C in a terminal signal the whole process group, DataLoader workers included. Seen on a
+    GPU run (data/gpu/textures64): the workers died of SIGTERM, the main process stopped with 'DataLoader worker is killed'
+    mid-step and saved nothing. The workers must leave the signal to the main process."""
+    out = tmp_path / 'run'
+    p = subprocess.Popen(cmd('fd_train', '--out', out, *RUN, '--steps', 100_000, '--save_every', 1000), env=ENV,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    t0 = time.time()
+    while not ((out / 'loss.csv').exists() and len(steps_logged(out / 'loss.csv')) >= 5) and time.time() - t0 < 300: time.sleep(0.05)
+    os.killpg(p.pid, signal.SIGTERM)
+    stdout, stderr = p.communicate(timeout=300)
+    assert p.returncode == 130 and 'fd_train: interrupted' in stderr and 'Traceback' not in stderr, stderr[-2000:]
+    step = json.loads((out / 'checkpoint' / 'run.json').read_text())['step']
+    assert step == steps_logged(out / 'loss.csv')[-1] >= 5
+
 def test_unusual_but_valid_inputs(tmp_path):
     "Spaces and non-ASCII in paths, a symlinked image in a subfolder, 0/1 and palette masks, hidden files, and K=1 all work."
     root = tmp_path / 'my data é'
