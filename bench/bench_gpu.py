@@ -47,6 +47,11 @@ def train_section(a):
         lines, v = peer_rows(a.preset, a.bs, a.reps, torch.device('cuda'), amp, comp)
         out += [f"| {label} {l}" for l in lines]; verdicts += [f"{label}: {x.strip()}" for x in v]
         print('\n'.join(out[-len(lines):]), flush=True)
+    for label, amp in (('fp32', False), ('bf16', True)):               # what makes the factorized model fit at batch 128
+        if label not in a.precisions: continue
+        lines, v = peer_rows(a.preset, a.bs, a.reps, torch.device('cuda'), amp, False, decode_chunk=a.ckpt_chunk,
+                             checkpoint_decoder=True, only=('factorized',))
+        out += [f"| {label} {l}" for l in lines]; print(out[-1], flush=True)
     out += [''] + verdicts
     for label, amp in (('bf16', True), ('fp32', False)):
         if label not in a.chunk_precisions: continue
@@ -106,6 +111,7 @@ def main():
     ap.add_argument('--reps', type=int, default=10)
     ap.add_argument('--precisions', nargs='+', default=['fp32', 'bf16', 'bf16 + compile'])
     ap.add_argument('--chunks', type=int, nargs='+', default=[64, 32, 16])
+    ap.add_argument('--ckpt_chunk', type=int, default=32, help='decode_chunk of the checkpoint_decoder rows')
     ap.add_argument('--chunk_precisions', nargs='*', default=['bf16', 'fp32'])
     ap.add_argument('--seg_bs', type=int, default=256, help='batch at 64 px (a quarter of it at 128 px)')
     ap.add_argument('--n_grabcut', type=int, default=64)

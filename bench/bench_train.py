@@ -71,13 +71,14 @@ def saved_bytes(model, x, t):
 def make_opt(model, device):
     return torch.optim.Adam(model.parameters(), lr=1e-4, fused=device.type == 'cuda')
 
-def peer_rows(preset, bs, reps, device, amp, compile_, decode_chunk=None):
+def peer_rows(preset, bs, reps, device, amp, compile_, decode_chunk=None, checkpoint_decoder=False, only=None):
     """One row per model: baseline U-Net, factorized U-Net (folded decoder on `decode_chunk` images at a time, or all),
     diffusers' twin. A model that runs out of GPU memory gets a row saying so instead of ending the run."""
     cfg = unet_config(preset)
     x, t = torch.randn(bs, 3, cfg.img_size, cfg.img_size, device=device), torch.randint(0, 1000, (bs,), device=device)
     models = dict(ours=UNet(cfg), factorized=FactorizedUNet(cfg))
-    models['factorized'].decode_chunk = decode_chunk
+    models['factorized'].decode_chunk, models['factorized'].checkpoint_decoder = decode_chunk, checkpoint_decoder
+    if only: models = {k: v for k, v in models.items() if k in only}
     try: models['diffusers'] = diffusers_twin(cfg)
     except ImportError: print('diffusers is not installed: pip install diffusers (peer row skipped)')
     res = {}
@@ -97,7 +98,8 @@ def peer_rows(preset, bs, reps, device, amp, compile_, decode_chunk=None):
         models[name] = m.cpu(); del m                                       # free the GPU for the next model's peak memory
         if device.type == 'cuda': torch.cuda.empty_cache()
     lines = []
-    name_of = lambda n: f'factorized, decode_chunk {decode_chunk}' if n == 'factorized' and decode_chunk else n
+    name_of = lambda n: ', '.join(['factorized'] + ([f'decode_chunk {decode_chunk}'] if decode_chunk else []) +
+                                  (['checkpoint_decoder'] if checkpoint_decoder else [])) if n == 'factorized' else n
     ok = {n: r for n, r in res.items() if r is not None}
     for name, r in res.items():
         if r is None:

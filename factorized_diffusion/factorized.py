@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import NamedTuple
 import torch
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 import torch.nn.functional as F
 from .unet import UNetConfig, TimeEmbed, Encoder, Middle, Decoder
 
@@ -62,15 +63,21 @@ class FactorizedUNet(nn.Module):
         return h_mid.repeat_interleave(K, 0), skips, emb.repeat_interleave(K, 0)
 
     decode_chunk:int|None = None   # run the folded decoder on at most this many images (x K branches) at a time
+    checkpoint_decoder:bool = False   # training: recompute each chunk's decoder in the backward pass instead of storing it
+
+    def _decode(self, emb, hs, h_mid, masks) -> torch.Tensor:
+        "Eq. 6-7 for some images: the shared decoder on their B*K folded branches, then sum_k eps_k * m_k."
+        eps_k = self.decoder(*self.branch_inputs(emb, hs, h_mid, masks)).unflatten(0, (-1, masks.shape[1]))   # (b, K, C, H, W)
+        return (eps_k * masks[:, :, None]).sum(1)
 
     def decode(self, emb, hs, h_mid, masks) -> torch.Tensor:
-        "Eq. 6-7 with the K branches folded into the batch: one call of the shared decoder (per `decode_chunk` images)."
-        B, K = masks.shape[:2]
-        n, out = self.decode_chunk or B, []
+        """Eq. 6-7 with the K branches folded into the batch: one call of the shared decoder (per `decode_chunk` images).
+        With `checkpoint_decoder`, autograd keeps only each chunk's inputs and recomputes its decoder during backward."""
+        B, n, out = masks.shape[0], self.decode_chunk or masks.shape[0], []
+        ckpt = self.checkpoint_decoder and torch.is_grad_enabled()
         for i in range(0, B, n):
-            s = slice(i, i + n)
-            eps_k = self.decoder(*self.branch_inputs(emb[s], [h[s] for h in hs], h_mid[s], masks[s])).unflatten(0, (-1, K))   # (b, K, C, H, W)
-            out.append((eps_k * masks[s, :, None]).sum(1))
+            args = (emb[i:i + n], [h[i:i + n] for h in hs], h_mid[i:i + n], masks[i:i + n])
+            out.append(checkpoint(self._decode, *args, use_reentrant=False) if ckpt else self._decode(*args))
         return out[0] if len(out) == 1 else torch.cat(out)
 
     def forward(self, x, t, y=None) -> FactorizedOutput:
