@@ -169,6 +169,16 @@ def chunk_rows(preset, bs, reps, device, chunks, amp=False):
     return rows + [f"| {preset} | {bs} | {'all (one call)' if n is None else n} | {med[n] * 1000:.0f} | "
                    f"{f'{ref / med[n]:.2f}x' if ref else f'{med[opts[0]] / med[n]:.2f}x vs {opts[0]}'} |" for n in opts]
 
+def ckpt_rows(preset, bs, device):
+    "Activation memory stored for backward (exact bytes, device-independent) with and without checkpoint_decoder."
+    cfg = unet_config(preset)
+    x, t = torch.randn(bs, 3, cfg.img_size, cfg.img_size, device=device), torch.randint(0, 1000, (bs,), device=device)
+    torch.manual_seed(0)
+    u, f = UNet(cfg).to(device), FactorizedUNet(cfg).to(device)
+    r = dict(ours=saved_bytes(u, x, t), factorized=saved_bytes(f, x, t))
+    f.checkpoint_decoder = True; r['factorized, checkpoint_decoder'] = saved_bytes(f, x, t)
+    return [f"| {preset} | {bs} | {n} | {v / 2 ** 30:.3f} | {v / 2 ** 30 / bs * 128:.1f} | {v / r['factorized']:.2f} |" for n, v in r.items()]
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--presets', nargs='+', default=['small32', 'small64'])
@@ -181,7 +191,7 @@ def main():
     ap.add_argument('--compile', action='store_true', help='torch.compile the models')
     ap.add_argument('--k_decode_chunk', type=int, default=None, help='K scaling: also time each K with this decode_chunk')
     ap.add_argument('--chunks', type=int, nargs='+', default=[16, 8, 4], help='decode_chunk values for the chunks section')
-    ap.add_argument('--sections', nargs='+', default=['peers', 'k', 'chunks'], choices=['peers', 'k', 'chunks'])
+    ap.add_argument('--sections', nargs='+', default=['peers', 'k', 'chunks'], choices=['peers', 'k', 'chunks', 'ckpt'])
     ap.add_argument('--no-write', action='store_true', help='print only; do not append to bench/RESULTS.md or k_scaling.csv')
     a = ap.parse_args()
     dev = torch.device(a.device)
@@ -208,6 +218,10 @@ def main():
         lines += [f"\nFolded decoder in chunks (factorized, K=3, batch {a.bs}; step ms, median of {a.reps} interleaved steps):\n",
                   "| preset | batch | images per decoder call | step ms | speed vs one call |", "|---|---|---|---|---|"]
         for p in a.presets: lines += chunk_rows(p, a.bs, a.reps, dev, a.chunks)
+    if 'ckpt' in a.sections:
+        lines += [f"\nActivations stored for backward, fp32 (bf16 halves them), with and without checkpoint_decoder:\n",
+                  "| preset | batch | model | GiB | GiB at batch 128 | vs factorized |", "|---|---|---|---|---|---|"]
+        for p in a.presets: lines += ckpt_rows(p, a.bs, dev)
     text = '\n'.join(lines)
     print(text)
     if not a.no_write:
