@@ -78,10 +78,10 @@ def peer_rows(preset, bs, reps, device, amp, compile_, decode_chunk=None, checkp
     x, t = torch.randn(bs, 3, cfg.img_size, cfg.img_size, device=device), torch.randint(0, 1000, (bs,), device=device)
     models = dict(ours=UNet(cfg), factorized=FactorizedUNet(cfg))
     models['factorized'].decode_chunk, models['factorized'].checkpoint_decoder = decode_chunk, checkpoint_decoder
-    if only: models = {k: v for k, v in models.items() if k in only}
     try: models['diffusers'] = diffusers_twin(cfg)
     except ImportError: print('diffusers is not installed: pip install diffusers (peer row skipped)')
-    res = {}
+    if only: models = {k: v for k, v in models.items() if k in only}
+    res, steps = {}, {}
     for name, m in models.items():
         m = m.to(device)
         if device.type == 'cuda': m = m.to(memory_format=torch.channels_last)
@@ -89,14 +89,26 @@ def peer_rows(preset, bs, reps, device, amp, compile_, decode_chunk=None, checkp
             fl = fwd_bwd_flops(m, x, t)
             run = torch.compile(m) if compile_ else m
             if device.type == 'cuda': torch.cuda.reset_peak_memory_stats()
-            sec = timeit(step_fn(run, x, t, make_opt(m, device), amp), reps, device)
+            step = step_fn(run, x, t, make_opt(m, device), amp)
+            # GPU: each model timed alone (then moved off, so the next one's peak memory is its own). CPU: the models'
+            # steps are interleaved below, so that a busy or drifting machine slows them alike.
+            sec = timeit(step, reps, device) if device.type == 'cuda' else None
             mem = torch.cuda.max_memory_allocated() / 2 ** 30 if device.type == 'cuda' else saved_bytes(m, x, t) / 2 ** 30
             res[name] = dict(params=sum(p.numel() for p in m.parameters()), sec=sec, flops=fl, mem=mem)
+            if device.type != 'cuda': steps[name] = step
         except torch.OutOfMemoryError:
             res[name] = None
-        run = None; m.zero_grad(set_to_none=True)
-        models[name] = m.cpu(); del m                                       # free the GPU for the next model's peak memory
-        if device.type == 'cuda': torch.cuda.empty_cache()
+        if device.type == 'cuda':
+            run = step = None; m.zero_grad(set_to_none=True)
+            models[name] = m.cpu(); del m                                   # free the GPU for the next model's peak memory
+            torch.cuda.empty_cache()
+    if steps:
+        for s in steps.values(): s(); s()                                   # warm-up
+        ts = {n: [] for n in steps}
+        for _ in range(reps):
+            for n, s in steps.items():
+                t0 = time.perf_counter(); s(); ts[n].append(time.perf_counter() - t0)
+        for n, v in ts.items(): res[n]['sec'] = sorted(v)[len(v) // 2]
     lines = []
     name_of = lambda n: ', '.join(['factorized'] + ([f'decode_chunk {decode_chunk}'] if decode_chunk else []) +
                                   (['checkpoint_decoder'] if checkpoint_decoder else [])) if n == 'factorized' else n
@@ -126,7 +138,7 @@ def k_rows(preset, bs, reps, device, Ks, csv_path, chunk=None):
     x, t = torch.randn(bs, 3, cfg0.img_size, cfg0.img_size, device=device), torch.randint(0, 1000, (bs,), device=device)
     out = []
     for K in Ks:
-        m = FactorizedUNet(unet_config(preset, K=K)).to(device)
+        m = FactorizedUNet(unet_config(preset, K=K)).to(device); m.decode_chunk = None   # one call; chunked below
         sec = timeit(step_fn(m, x, t, make_opt(m, device), False), reps, device)
         r = dict(preset=preset, bs=bs, K=K, ms=sec * 1000, act_mb=saved_bytes(m, x, t) / 2 ** 20, gflops=fwd_bwd_flops(m, x, t) / 1e9)
         if chunk:   # the same model with the decoder run on `chunk` images at a time, measured right after

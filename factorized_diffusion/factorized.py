@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from .unet import UNetConfig, TimeEmbed, Encoder, Middle, Decoder
 
 # %% auto #0
-__all__ = ['resize_masks', 'FactorizedOutput', 'FactorizedUNet', 'factorized_model']
+__all__ = ['CPU_DECODE_ELEMENTS', 'resize_masks', 'FactorizedOutput', 'auto_decode_chunk', 'FactorizedUNet', 'factorized_model']
 
 # %% ../nbs/04_factorized.ipynb #6b4dd1be
 def resize_masks(m:torch.Tensor, sizes:list) -> list:
@@ -28,6 +28,17 @@ class FactorizedOutput(NamedTuple):
     "Output of `FactorizedUNet.forward`: the combined noise estimate (Eq. 7) and the K soft masks (Eq. 4)."
     eps: torch.Tensor    # (B, C, H, W)
     masks: torch.Tensor  # (B, K, H, W), sums to 1 over K
+
+CPU_DECODE_ELEMENTS = 3 * 8 * 32 * 64 * 64
+"""Activation elements per decoder call on a CPU: K=3 branches of 8 images, 32 channels, 64x64, the chunk measured
+fastest on the 2-core development CPU (1.31x one call; `bench/RESULTS.md`). About 12 MB in fp32, inside its L3 cache."""
+
+def auto_decode_chunk(cfg:UNetConfig, device) -> int|None:
+    """Images per call of the folded decoder for `cfg` on `device`. A GPU runs them all in one call (bigger kernels are
+    faster there; memory is `checkpoint_decoder`'s job). A CPU runs as many as keep the full-resolution activations
+    (images x K x ch x H x W) within `CPU_DECODE_ELEMENTS`, so that the elementwise work stays in cache."""
+    if torch.device(device).type != 'cpu': return None
+    return max(1, CPU_DECODE_ELEMENTS // (cfg.K * cfg.ch * cfg.img_size ** 2))
 
 class FactorizedUNet(nn.Module):
     "The paper's factorized denoiser: shared encoder/middle, a mask generator, and one decoder shared by K regions."
@@ -62,7 +73,7 @@ class FactorizedUNet(nn.Module):
         skips = [(h[:, None] * m[:, :, None]).flatten(0, 1) for h, m in zip(hs, ms)]   # (B*K, C, H, W)
         return h_mid.repeat_interleave(K, 0), skips, emb.repeat_interleave(K, 0)
 
-    decode_chunk:int|None = None   # run the folded decoder on at most this many images (x K branches) at a time
+    decode_chunk:int|str|None = 'auto'   # images per call of the folded decoder: 'auto' (`auto_decode_chunk`), None (all), or n
     checkpoint_decoder:bool = False   # training: recompute each chunk's decoder in the backward pass instead of storing it
 
     def _decode(self, emb, hs, h_mid, masks) -> torch.Tensor:
@@ -71,9 +82,11 @@ class FactorizedUNet(nn.Module):
         return (eps_k * masks[:, :, None]).sum(1)
 
     def decode(self, emb, hs, h_mid, masks) -> torch.Tensor:
-        """Eq. 6-7 with the K branches folded into the batch: one call of the shared decoder (per `decode_chunk` images).
+        """Eq. 6-7 with the K branches folded into the batch: one call of the shared decoder per `decode_chunk` images.
         With `checkpoint_decoder`, autograd keeps only each chunk's inputs and recomputes its decoder during backward."""
-        B, n, out = masks.shape[0], self.decode_chunk or masks.shape[0], []
+        B, out = masks.shape[0], []
+        n = auto_decode_chunk(self.cfg, masks.device) if self.decode_chunk == 'auto' else self.decode_chunk
+        n = n or B
         ckpt = self.checkpoint_decoder and torch.is_grad_enabled()
         for i in range(0, B, n):
             args = (emb[i:i + n], [h[i:i + n] for h in hs], h_mid[i:i + n], masks[i:i + n])

@@ -49,7 +49,7 @@ class TrainConfig:
     warmup:int = 0             # linear learning-rate warm-up over this many steps (0: none, as in the paper)
     t_power:float = 1.         # training timesteps t = floor(T u^p): 1 = uniform (paper), >1 favours low noise
     ema_halflife:float = 0.    # >0: EMA half-life in training images, overriding ema_decay (decay = 0.5 ** (bs / halflife))
-    decode_chunk:int = 0       # factorized model: run the folded decoder on this many images at a time (0: all; 8 is 1.3x faster on a 2-core CPU at 64 px)
+    decode_chunk:int = 0       # factorized model: images per call of the folded decoder; 0: automatic from the device and image size (04_factorized), -1: all at once
     checkpoint_decoder:bool = False # factorized model: recompute the decoder in the backward pass instead of storing its activations (same result; paper64 stores 37% as much; 04_factorized)
     # augmentations of the clean training images, studied in 27_texture_study (the paper uses none)
     flip:bool = False          # random horizontal flips
@@ -61,8 +61,9 @@ class TrainConfig:
     def __post_init__(self):
         for k in ('lr', 'bs', 'steps', 'save_every', 't_power'):
             if getattr(self, k) <= 0: raise ValueError(f"TrainConfig.{k} must be positive, got {getattr(self, k)}")
-        for k in ('warmup', 'ema_halflife', 'decode_chunk', 'shift', 'zoom', 'equivariance'):
+        for k in ('warmup', 'ema_halflife', 'shift', 'zoom', 'equivariance'):
             if getattr(self, k) < 0: raise ValueError(f"TrainConfig.{k} must be >= 0, got {getattr(self, k)}")
+        if self.decode_chunk < -1: raise ValueError(f"TrainConfig.decode_chunk must be -1 (all), 0 (automatic) or positive, got {self.decode_chunk}")
         if not 0 <= self.ema_decay < 1: raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
 
     @property
@@ -352,7 +353,7 @@ def _train(run_dir, mcfg, tcfg, train_ds, valid_ds, arch, resume, device, extra_
         raise ValueError(f"{name} has {len(train_ds)} training images, fewer than one batch of {tcfg.bs // world}: "
                          f"set bs={len(train_ds) * world} or lower, or add images")
     model = MODEL_KINDS[arch](mcfg)
-    if tcfg.decode_chunk: model.decode_chunk = tcfg.decode_chunk   # same result, smaller working set (04_factorized)
+    if tcfg.decode_chunk: model.decode_chunk = None if tcfg.decode_chunk == -1 else tcfg.decode_chunk   # else 'auto'; same result (04_factorized)
     if tcfg.checkpoint_decoder: model.checkpoint_decoder = True     # same result, less memory (04_factorized)
     if ckpt is not None:
         model.load_state_dict(load_file(str(ckpt / 'raw.safetensors')))
