@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 export OMP_NUM_THREADS ?= 2
 export MPLBACKEND ?= Agg
 
-.PHONY: demo test env export docs clean
+.PHONY: demo test env export docs clean gpu
 env: $(VENV)/.installed
 $(VENV)/.installed: settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ test: env
 	$(BIN)/pyflakes factorized_diffusion
 	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing
 	OMP_NUM_THREADS=1 $(BIN)/pytest -q tests
+
+# On a machine with a CUDA GPU (issue 19): the GPU tests, the notebook cells flagged cuda, the GPU benchmark rows
+gpu: env
+	$(BIN)/pytest -m cuda tests/test_cuda.py -q
+	$(BIN)/nbdev_test --flags cuda --path nbs/24_benchmarks.ipynb
+	$(BIN)/python bench/bench_gpu.py --ddpm_timed 100
 
 export: env
 	$(BIN)/nbdev_export

@@ -45,7 +45,7 @@ def test_bf16_training_matches_fp32(tmp_path, preset, steps, bs, chunk):
     assert l32[-n:].mean() < l32[:10].mean(), 'fp32 training did not lower the loss'
 
 def test_paper64_batch128_fits_with_checkpoint_decoder(tmp_path):
-    """The paper's setting (paper64, batch 128, bf16) on one GPU: without `checkpoint_decoder` it needs about 92 GiB
+    """The paper's setting (paper64, batch 128, bf16) on one GPU: without `checkpoint_decoder` it needs about 90 GiB
     (bench/RESULTS.md); recomputing the decoder in 32-image chunks must bring it inside the card."""
     torch.cuda.reset_peak_memory_stats()
     _train(tmp_path / 'run', 'paper64', 3, 128, precision='bf16', checkpoint_decoder=True, decode_chunk=32)
