@@ -10,7 +10,7 @@ __all__ = ['EXPECTED_ERRORS', 'PRESET_PAIRS', 'SHIPPED_CHECKPOINT', 'cli_spellin
 # %% ../nbs/11_cli.ipynb #35fde062
 import contextlib, json, os, re, sys, time
 from pathlib import Path
-from .core import show_images, image_mask_rows, overlay_masks, RunLocked, config_options, config_values   # first: sets warning filters
+from .core import show_images, image_mask_rows, overlay_masks, RunLocked, config_options, config_values, CALLBACK_ORDER   # first: sets warning filters
 from fastcore.script import call_parse, bool_arg
 from fastai.callback.core import Callback
 from fastai.torch_core import rank_distrib
@@ -58,11 +58,11 @@ def cli_errors(command:str, params=()):
 # %% ../nbs/11_cli.ipynb #2853c2a9
 class SampleGrid(Callback):
     "Every `every` steps write `samples_STEP.png`: `n` DDPM samples (EMA weights if kept) over their masks."
-    order = 86
+    order = CALLBACK_ORDER['sample_grid']
     def __init__(self, out, every:int, n:int=8, T:int=1000): self.out, self.every, self.n, self.T = Path(out), every, n, T
     def after_batch(self):
         if not (self.training and self.train_iter % self.every == 0): return
-        ema = next((c.ema.module for c in self.learn.cbs if 'ema' in vars(c)), None)   # an EMACallback (10_training)
+        ema = getattr(self.learn, 'ema_model', None)                    # set by EMACallback (10_training)
         model = ema if ema is not None else getattr(self.model, 'module', self.model)
         s = ddpm_sample(model, n=self.n, sched=DDPMScheduler(T=self.T), progress=False)
         model.train()

@@ -12,9 +12,9 @@ import matplotlib.pyplot as plt
 from fastcore.script import Param, bool_arg
 
 # %% auto #0
-__all__ = ['MASK_COLORS', 'set_seed', 'default_device', 'truncate_csv', 'RunLocked', 'RunLock', 'field_comments',
-           'config_options', 'config_values', 'config_from', 'to_display', 'set_mask_colors', 'colorize_masks',
-           'overlay_masks', 'show_images', 'image_mask_rows']
+__all__ = ['CALLBACK_ORDER', 'MASK_COLORS', 'set_seed', 'default_device', 'truncate_csv', 'RunLocked', 'RunLock',
+           'field_comments', 'config_options', 'config_values', 'config_from', 'to_display', 'set_mask_colors',
+           'colorize_masks', 'overlay_masks', 'show_images', 'image_mask_rows']
 
 # %% ../nbs/00_core.ipynb #f4d2ed8f
 # fastai 2.8.7 calls torch.jit.script at import, which torch 2.14 flags as deprecated: noise for our users, not theirs to fix
@@ -141,6 +141,24 @@ def config_values(cls, kwargs:dict, skip_none:bool=False) -> dict:
 def config_from(cls, kwargs:dict):
     "An instance of dataclass `cls` from the entries of `kwargs` that name its fields (the rest keep their defaults)."
     return cls(**config_values(cls, kwargs))
+
+# %% ../nbs/00_core.ipynb #6156fbfc
+CALLBACK_ORDER = dict(
+    set_epoch    = -8,   # SetEpoch (10_training): after fastai's TrainEvalCallback (-10) has zeroed train_iter in before_fit
+    equivariance = -7,   # MaskEquivariance (10_training): its after_pred sees the masks before DDPMCallback keeps only eps_hat
+    augment      = -6,   # Augment (10_training): changes the clean batch before DDPMCallback noises it
+    ddpm         = -5,   # DDPMCallback (06_learner): draws t and the noise, makes the loss target
+    lr_warmup    = -4,   # LRWarmup (10_training): sets the learning rate before the optimiser step
+    nan_guard    = 60,   # NaNGuard (10_training): checks the loss after fastai's Recorder (50) has logged it
+    ema          = 70,   # EMACallback (10_training): averages the weights of the step just taken
+    loss_log     = 80,   # LossLog (10_training): one CSV row per step
+    curve        = 85,   # SegmentationCurve (07_segment): scores the EMA weights of this step
+    sample_grid  = 86,   # SampleGrid (11_cli): samples from the same weights
+    checkpoint   = 90,   # _Checkpoint (10_training): saves once the step's EMA and logs are complete
+    stop_signal  = 95,   # _StopOnCtrlC (10_training): a Ctrl-C/SIGTERM stops only after that
+    stop_after   = 100,  # StopAfter (06_learner): ends `fit` at the requested step, last of all
+)
+"The `order` of every callback of this project, by name: the one place where the order of training events is decided."
 
 # %% ../nbs/00_core.ipynb #c4c8b2e2
 MASK_COLORS = torch.tensor([[230, 25, 75], [60, 180, 75], [0, 130, 200], [255, 225, 25], [145, 30, 180],

@@ -15,7 +15,7 @@ from fastai.optimizer import Adam
 from fastai.callback.core import Callback, CancelFitException
 from fastai.callback.progress import ProgressCallback
 from safetensors.torch import save_file, load_file, safe_open
-from .core import default_device
+from .core import default_device, CALLBACK_ORDER
 from .scheduler import DDPMScheduler
 from .unet import UNetConfig, UNet
 from .factorized import FactorizedUNet, factorized_model
@@ -36,7 +36,7 @@ class DDPMCallback(Callback):
     token with probability `p_uncond` (classifier-free guidance training).
     `t_power` reshapes the distribution of training timesteps: t = floor(T u^p), u ~ U(0, 1). p = 1 is the paper's
     uniform t (and draws exactly what the uniform sampler always drew); p > 1 puts more of the steps at small t."""
-    order = -5
+    order = CALLBACK_ORDER['ddpm']
     def __init__(self, sched:DDPMScheduler=None, seed:int=0, p_uncond:float=0., t_power:float=1.):
         if t_power <= 0: raise ValueError(f"t_power must be positive (1 = uniform timesteps, as in the paper), got {t_power}")
         self.sched, self.seed, self.p_uncond, self.t_power = sched or DDPMScheduler(), seed, p_uncond, t_power
@@ -77,7 +77,7 @@ class DDPMCallback(Callback):
 # %% ../nbs/06_learner.ipynb #37bf664f
 class StopAfter(Callback):
     "Cancel training after `n_steps` optimiser steps."
-    order = 100
+    order = CALLBACK_ORDER['stop_after']
     def __init__(self, n_steps:int): self.n_steps = n_steps
     def after_batch(self):   # runs after TrainEvalCallback has counted the batch in train_iter
         if self.training and self.train_iter >= self.n_steps: raise CancelFitException()

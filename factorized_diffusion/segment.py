@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from fastprogress.fastprogress import progress_bar
 from fastai.callback.core import Callback
-from .core import show_images, overlay_masks, truncate_csv
+from .core import show_images, overlay_masks, truncate_csv, CALLBACK_ORDER
 from .scheduler import DDPMScheduler
 
 # %% auto #0
@@ -207,7 +207,7 @@ class SegmentationCurve(Callback):
     with `raw=True` it also scores the raw weights (columns `raw_strict_iou`, `raw_permissive_iou`), which shows what
     the EMA's lag costs early in training. `train_seconds` is wall-clock time without the time spent scoring.
     `fg_position_share`, `min_position_share`, `fg_alignment` and `max_alignment` (`mask_dependence`) say whether the masks depend on the image."""
-    order = 85
+    order = CALLBACK_ORDER['curve']
     def __init__(self, valid, test, every:int=100, csv_path=None, t:int=30, raw:bool=False):
         self.valid, self.test, self.every, self.csv_path, self.t, self.raw = valid, test, every, csv_path, t, raw
         self.rows = []
@@ -216,7 +216,7 @@ class SegmentationCurve(Callback):
         if self.csv_path is not None: truncate_csv(self.csv_path, self.train_iter)   # a resumed run: rows after its checkpoint go
     def after_batch(self):
         if self.training and self.train_iter % self.every == 0: self.measure()
-    def _ema(self): return next((c.ema.module for c in self.learn.cbs if 'ema' in vars(c)), None)   # an EMACallback (10_training)
+    def _ema(self): return getattr(self.learn, 'ema_model', None)   # set by EMACallback (10_training) when training keeps an EMA
     def _raw(self): return getattr(self.model, 'module', self.model)
     def eval_model(self):
         ema = self._ema()

@@ -19,7 +19,7 @@ from fastai.data.core import TfmdDL, DataLoaders
 from fastai.torch_core import rank_distrib, num_distrib
 from fastcore.foundation import L
 from safetensors.torch import load_file
-from .core import set_seed, default_device, truncate_csv, RunLock
+from .core import set_seed, default_device, truncate_csv, RunLock, CALLBACK_ORDER
 from .distributed import ddp_device, is_distributed
 from .unet import UNetConfig
 from .learner import ddpm_learner, save_model, config_diff, MODEL_KINDS, model_kind, StopAfter
@@ -93,8 +93,9 @@ def ema_decay_at(n:int, decay:float, warmup:bool=True) -> float:
     return min(decay, (1 + n) / (10 + n)) if warmup else decay
 
 class EMACallback(Callback):
-    "Keep an EMA of `model`'s parameters and buffers after every optimiser step (`self.ema.module` is the averaged net)."
-    order = 70
+    """Keep an EMA of `model`'s parameters and buffers after every optimiser step. The averaged net is `self.ema.module`,
+    and the learner's `ema_model` while it trains: other callbacks score or sample it from there."""
+    order = CALLBACK_ORDER['ema']
     def __init__(self, model, decay:float=0.9999, warmup:bool=True):
         self.decay, self.warmup = decay, warmup
         def avg(avg_list, cur_list, n):
@@ -103,12 +104,13 @@ class EMACallback(Callback):
         self.ema = AveragedModel(model, multi_avg_fn=avg, use_buffers=True)
         self.ema.requires_grad_(False)
         self.source = model              # the raw module, also when fit wraps it in DDP
+    def before_fit(self): self.learn.ema_model = self.ema.module
     def after_step(self): self.ema.update_parameters(self.source)
 
 # %% ../nbs/10_training.ipynb #78552539
 class LRWarmup(Callback):
     "Linear learning-rate warm-up: step n (1-based) trains at lr * min(1, n / steps)."
-    order = -4   # after DDPMCallback, before the optimiser step
+    order = CALLBACK_ORDER['lr_warmup']
     def __init__(self, lr:float, steps:int): self.lr, self.steps = lr, steps
     def before_batch(self):
         if self.training: self.opt.set_hyper('lr', self.lr * min(1., (self.train_iter + 1) / self.steps))
@@ -132,7 +134,7 @@ def augment_batch(x:torch.Tensor, key:int, flip:bool=False, shift:float=0., zoom
 
 class Augment(Callback):
     "Augment the clean training images before `DDPMCallback` noises them (`flip`, `shift`, `zoom`: see `augment_batch`)."
-    order = -6   # after SetEpoch, before DDPMCallback (-5)
+    order = CALLBACK_ORDER['augment']
     def __init__(self, seed:int=0, flip:bool=False, shift:float=0., zoom:float=0.): self.seed, self.kw = seed, dict(flip=flip, shift=shift, zoom=zoom)
     def before_batch(self):
         if not self.training: return
@@ -158,7 +160,7 @@ def equivariance_penalty(model, x:torch.Tensor, t:torch.Tensor, masks:torch.Tens
 
 class MaskEquivariance(Callback):
     "EXTENSION (adds a loss term): `weight` x `equivariance_penalty` for a random shift of up to a quarter of the image."
-    order = -7   # its after_pred must see the masks before DDPMCallback (-5) keeps only eps_hat
+    order = CALLBACK_ORDER['equivariance']
     def __init__(self, weight:float, seed:int=0): self.weight, self.seed = weight, seed
     def after_pred(self):
         self.masks = self.pred[1] if self.training and isinstance(self.pred, tuple) else None
@@ -210,7 +212,7 @@ class SetEpoch(Callback):
     """Tell the `SeededDL` which epoch it is serving, and how many batches of the first (resumed) epoch to skip.
     A resumed `fit` counts only the epochs still to run (so its progress bar and table start where the run is):
     fit's epoch e is the run's epoch e + start_step // steps_per_epoch."""
-    order = -8   # after TrainEvalCallback (-10), which zeroes train_iter in before_fit; before DDPMCallback (-5)
+    order = CALLBACK_ORDER['set_epoch']
     def __init__(self, start_step:int=0): self.start_step = start_step
     def before_fit(self): self.learn.train_iter = self.start_step      # TrainEvalCallback (order -10) has just reset it
     def before_epoch(self):
@@ -270,7 +272,7 @@ def find_checkpoint(run_dir) -> Path|None:
 class LossLog(Callback):
     """Append `step,loss,seconds` to a CSV file after every training step (line-buffered, so `tail -f` works).
     With `append`, rows after the step training resumes from are dropped first: a step is never logged twice."""
-    order = 80
+    order = CALLBACK_ORDER['loss_log']
     def __init__(self, path, append:bool=False): self.path, self.append = Path(path), append
     def before_fit(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -286,7 +288,7 @@ class LossLog(Callback):
 
 class NaNGuard(Callback):
     "Stop with a clear message when the loss stops being finite, instead of training on NaNs."
-    order = 60
+    order = CALLBACK_ORDER['nan_guard']
     def __init__(self, run_dir=None): self.run_dir = run_dir
     def after_loss(self):
         if self.training and not torch.isfinite(self.loss).all():
@@ -296,7 +298,7 @@ class NaNGuard(Callback):
 class _StopOnCtrlC(Callback):
     """Ctrl-C (SIGINT) or SIGTERM (what schedulers and `kill` send) during `fit` finishes the current step, then stops:
     the checkpoint saved on the way out is consistent."""
-    order = 95
+    order = CALLBACK_ORDER['stop_signal']
     def __init__(self): self.hit = self.forced = False
     def handler(self, sig, frame):
         if self.hit: self.forced = True; raise KeyboardInterrupt   # a second signal stops at once (no checkpoint then)
@@ -305,7 +307,7 @@ class _StopOnCtrlC(Callback):
         if self.hit and self.training: raise KeyboardInterrupt
 
 class _Checkpoint(Callback):
-    order = 90
+    order = CALLBACK_ORDER['checkpoint']
     def __init__(self, save): self.save = save
     def after_batch(self):
         if self.training and self.train_iter % self.save.every == 0: self.save(self.train_iter)
