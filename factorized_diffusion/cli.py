@@ -34,7 +34,8 @@ EXPECTED_ERRORS = (ValueError, OSError, FloatingPointError, RunLocked)
 "What a user's input or situation causes (and a message can fix); any other exception is a bug and keeps its traceback."
 
 def cli_spelling(msg:str, params) -> str:
-    "Rewrite Python spellings `name=value` of a command's `params` as the command line spells them: `--name value`."
+    "Rewrite Python spellings (`name=value` of a command's `params`, `TrainConfig.name`) as the command line spells them: `--name value`, `--name`."
+    msg = re.sub(r"\b(?:TrainConfig|UNetConfig)\.(\w+)\b", r"--\1", msg)   # a config field is an option of the same name
     if not params: return msg
     alt = '|'.join(sorted(map(re.escape, params), key=len, reverse=True))
     return re.sub(rf"(?<![\w-])({alt})=(['\"]?)([^\s,;'\")]*)\2", r"--\1 \3", msg)

@@ -26,8 +26,8 @@ from .learner import ddpm_learner, save_model, config_diff, MODEL_KINDS, model_k
 
 # %% auto #0
 __all__ = ['TRAIN_PRESETS', 'TrainConfig', 'ema_decay_at', 'EMACallback', 'LRWarmup', 'augment_batch', 'Augment', 'shift_reflect',
-           'equivariance_penalty', 'MaskEquivariance', 'SeededDL', 'leave_signals_to_main', 'seeded_dls', 'SetEpoch',
-           'steps_per_epoch', 'save_checkpoint', 'find_checkpoint', 'LossLog', 'NaNGuard', 'train']
+           'equivariance_penalty', 'MaskEquivariance', 'SeededDL', 'seeded_dls', 'SetEpoch', 'steps_per_epoch',
+           'save_checkpoint', 'find_checkpoint', 'LossLog', 'NaNGuard', 'train']
 
 # %% ../nbs/10_training.ipynb #9c633207
 @dataclass
@@ -196,17 +196,14 @@ class SeededDL(TfmdDL):
             idxs = [i for r in range(ws) for i in idxs[r * per:(r + 1) * per][skip * b:]]
         return idxs
 
-def leave_signals_to_main():
-    """Run in each DataLoader worker as it starts: ignore SIGINT and SIGTERM. `timeout`, Slurm and Ctrl-C signal the whole
-    process group; a worker killed by them would end training mid-step with nothing saved (seen on a GPU run), while the
-    main process, left to itself, finishes the step and saves a checkpoint (`train`)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN); signal.signal(signal.SIGTERM, signal.SIG_IGN)
-
 def seeded_dls(train_ds, valid_ds, bs:int, seed:int=0, device=None) -> DataLoaders:
-    "`DataLoaders` with a seeded shuffled training order and a fixed validation order; workers leave signals to the main process."
+    """`DataLoaders` with a seeded shuffled training order and a fixed validation order, loaded in the main process.
+    No worker processes: `timeout`, Slurm and Ctrl-C signal every process of a job, and a loader worker that died of it
+    ended training mid-step with nothing saved (seen on a GPU run); a worker that ignored it could not be ended at exit.
+    The built-in data is in memory anyway; an image folder is decoded between steps (a cost a GPU run may notice)."""
     device = default_device(device)
-    return DataLoaders(SeededDL(train_ds, seed=seed, bs=bs, shuffle=True, drop_last=True, device=device, wif=leave_signals_to_main),
-                       TfmdDL(valid_ds, bs=bs, shuffle=False, device=device, wif=leave_signals_to_main))
+    return DataLoaders(SeededDL(train_ds, seed=seed, bs=bs, shuffle=True, drop_last=True, device=device, num_workers=0),
+                       TfmdDL(valid_ds, bs=bs, shuffle=False, device=device, num_workers=0))
 
 class SetEpoch(Callback):
     """Tell the `SeededDL` which epoch it is serving, and how many batches of the first (resumed) epoch to skip.

@@ -148,12 +148,17 @@ def test_sigterm_saves_the_step_it_finished(reference, tmp_path):
     step = json.loads((out / 'checkpoint' / 'run.json').read_text())['step']
     assert step == steps_logged(out / 'loss.csv')[-1] >= 5 and not (out / 'lock').exists()
 
-def test_sigterm_to_the_process_group_saves_too(reference, tmp_path):
-    """`timeout`, Slurm and Ctrl-C in a terminal signal the whole process group, DataLoader workers included. Seen on a
-    GPU run (data/gpu/textures64): the workers died of SIGTERM, the main process stopped with 'DataLoader worker is killed'
-    mid-step and saved nothing. The workers must leave the signal to the main process."""
-    out = tmp_path / 'run'
-    p = subprocess.Popen(cmd('fd_train', '--out', out, *RUN, '--steps', 100_000, '--save_every', 1000), env=ENV,
+@pytest.mark.parametrize('data', ['builtin', 'folder'])
+def test_sigterm_to_the_process_group_saves_too(tmp_path, data):
+    """`timeout`, Slurm and Ctrl-C in a terminal signal every process of the job. Seen on a GPU run (data/gpu/textures64):
+    DataLoader workers died of SIGTERM, the main process stopped with 'DataLoader worker is killed' mid-step and saved
+    nothing. Data now loads in the main process; the run must stop after a whole step with its checkpoint."""
+    out, extra = tmp_path / 'run', []
+    if data == 'folder':
+        (tmp_path / 'imgs').mkdir(); rng = np.random.default_rng(0)
+        for i in range(40): Image.fromarray((rng.random((16, 16, 3)) * 255).astype(np.uint8)).save(tmp_path / 'imgs' / f'{i}.png')
+        extra = ['--data', tmp_path / 'imgs', '--bs', 8]
+    p = subprocess.Popen(cmd('fd_train', '--out', out, *RUN, *extra, '--steps', 100_000, '--save_every', 1000), env=ENV,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     t0 = time.time()
     while not ((out / 'loss.csv').exists() and len(steps_logged(out / 'loss.csv')) >= 5) and time.time() - t0 < 300: time.sleep(0.05)
