@@ -158,4 +158,4 @@ def test_torchrun_one_gpu_nccl(tmp_path):
     assert a['step'] == b['step'] == 6
     worst = max((a['raw'][k] - b['raw'][k]).abs().max().item() for k in a['raw'])
     _record('torchrun_nccl', dict(backend=a.get('backend'), max_abs_diff_vs_single=worst))
-    assert worst == 0.0, worst
+    assert worst <= 2e-3, worst   # GPU kernels need not be deterministic; Adam can turn that into +-lr (see test_ddp.py)
