@@ -246,13 +246,20 @@ def save_checkpoint(run_dir, learn, model, ema:EMACallback|None, mcfg:UNetConfig
     "Write `run_dir/checkpoint/` atomically (see above). Only rank 0 writes."
     run_dir = Path(run_dir); final, tmp, old = run_dir / 'checkpoint', run_dir / 'checkpoint.tmp', run_dir / 'checkpoint.old'
     if rank_distrib() != 0: return final
-    shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
-    save_model(ema.ema.module if ema is not None else model, tmp / 'model.safetensors', step=step, ema=ema is not None)
-    save_model(model, tmp / 'raw.safetensors', step=step)
-    torch.save(dict(step=step, opt=_plain(learn.opt.state_dict()), rng=_rng_state(),
-                    ema_n=ema.ema.n_averaged.clone() if ema is not None else torch.tensor(0)), tmp / 'state.pt')
-    (tmp / 'run.json').write_text(json.dumps(dict(step=step, arch=model_kind(model),
-                                                  model=mcfg.to_dict(), train=tcfg.to_dict()), indent=1))
+    try:
+        shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
+        save_model(ema.ema.module if ema is not None else model, tmp / 'model.safetensors', step=step, ema=ema is not None)
+        save_model(model, tmp / 'raw.safetensors', step=step)
+        torch.save(dict(step=step, opt=_plain(learn.opt.state_dict()), rng=_rng_state(),
+                        ema_n=ema.ema.n_averaged.clone() if ema is not None else torch.tensor(0)), tmp / 'state.pt')
+        (tmp / 'run.json').write_text(json.dumps(dict(step=step, arch=model_kind(model),
+                                                      model=mcfg.to_dict(), train=tcfg.to_dict()), indent=1))
+    except OSError as e:          # a full disk, a quota, a vanished mount: the last complete checkpoint stays as it was
+        shutil.rmtree(tmp, ignore_errors=True)
+        kept = find_checkpoint(run_dir)
+        raise OSError(f"could not write the checkpoint of step {step} in {run_dir} ({e.strerror or e}): free space there and run "
+                      f"the same command again; " + (f"it resumes from {kept} (step {json.loads((kept / 'run.json').read_text())['step']})"
+                                                       if kept else "no earlier checkpoint exists, so it starts over")) from e
     if final.exists(): os.replace(final, old)
     os.replace(tmp, final)
     shutil.rmtree(old, ignore_errors=True)

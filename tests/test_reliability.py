@@ -187,3 +187,26 @@ def test_unusual_but_valid_inputs(tmp_path):
     run('fd_train', '--out', tmp_path / 'k1', '--preset', 'tiny', '--train_preset', 'tiny', '--steps', 2, '--n_train', 16, '--K', 1)
     s = json.loads((tmp_path / 'k1' / 'scores.json').read_text())
     assert s['fg_channels'] == [0] and s['strict']['iou'] == pytest.approx(s['permissive']['iou'])   # K=1: the all-foreground prediction
+
+def test_disk_full_during_a_checkpoint(tmp_path, monkeypatch):
+    """A write that fails while a checkpoint is saved (a full disk: ENOSPC) stops the run with a clear OSError (one line
+    at the command line), removes the partial folder, keeps the last complete checkpoint, and the same call resumes."""
+    import errno
+    from factorized_diffusion import training
+    from factorized_diffusion.data import ShapesDataset
+    from factorized_diffusion.unet import unet_config
+    tr, va = ShapesDataset(32, 16, 'train'), ShapesDataset(8, 16, 'valid')
+    tcfg = training.TrainConfig(lr=1e-3, bs=8, steps=6, ema_decay=0.9, save_every=2)
+    real_save, calls = torch.save, []
+    def full_disk(obj, f, *a, **k):
+        calls.append(f)
+        if len(calls) == 2: raise OSError(errno.ENOSPC, 'No space left on device', str(f))   # the checkpoint of step 4
+        return real_save(obj, f, *a, **k)
+    monkeypatch.setattr(torch, 'save', full_disk)
+    with pytest.raises(OSError, match='free space there and run the same command again; it resumes from .*step 2'):
+        training.train(tmp_path, unet_config('tiny'), tcfg, tr, va, device='cpu', progress=False)
+    assert json.loads((tmp_path / 'checkpoint' / 'run.json').read_text())['step'] == 2
+    assert not (tmp_path / 'checkpoint.tmp').exists() and not (tmp_path / 'lock').exists()
+    monkeypatch.undo()
+    learn, _, _ = training.train(tmp_path, unet_config('tiny'), tcfg, tr, va, device='cpu', progress=False)
+    assert learn.train_iter == 6 and json.loads((tmp_path / 'checkpoint' / 'run.json').read_text())['step'] == 6
