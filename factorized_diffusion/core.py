@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #a89b9d4b
 from __future__ import annotations
-import csv, dataclasses, functools, inspect, json, os, random, re, socket, time, warnings
+import csv, dataclasses, functools, importlib, inspect, json, os, random, re, socket, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -17,8 +17,11 @@ __all__ = ['CALLBACK_ORDER', 'MASK_COLORS', 'set_seed', 'default_device', 'trunc
            'colorize_masks', 'overlay_masks', 'show_images', 'image_mask_rows']
 
 # %% ../nbs/00_core.ipynb #f4d2ed8f
-# fastai 2.8.7 calls torch.jit.script at import, which torch 2.14 flags as deprecated: noise for our users, not theirs to fix
-warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
+# fastai 2.8.7 calls torch.jit.script while `fastai.layers` is imported, and torch 2.14 flags that as deprecated: noise
+# for our users, not theirs to fix. It is silenced for that one import; no warning filter stays installed.
+with warnings.catch_warnings():
+    warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
+    importlib.import_module('fastai.layers')
 
 # %% ../nbs/00_core.ipynb #f3fa7912
 def set_seed(seed:int=0, deterministic:bool=False):

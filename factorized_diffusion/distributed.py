@@ -7,22 +7,25 @@ from __future__ import annotations
 import os
 import torch
 import torch.distributed as dist
-from fastcore.basics import patch
 from fastai.distributed import DistributedDL
 from fastai.torch_core import num_distrib, rank_distrib
 from .core import default_device
 
 # %% auto #0
-__all__ = ['is_distributed', 'ddp_device']
+__all__ = ['broadcast_indices', 'setup_distributed', 'is_distributed', 'ddp_device']
 
 # %% ../nbs/09_distributed.ipynb #78957882
-@patch
-def _broadcast(self:DistributedDL, t, rank):
+def broadcast_indices(self:DistributedDL, t, rank):
     "Broadcast `t` from `rank` to all ranks: on CPU for gloo, on CUDA for NCCL (fastai's version assumes CUDA)."
     t = torch.LongTensor(t)
     if dist.get_backend() != 'gloo': t = t.cuda()
     dist.broadcast(t, rank)
     return t.cpu().tolist()
+
+def setup_distributed():
+    """Put `broadcast_indices` in place of fastai's `DistributedDL._broadcast` (idempotent). `train` calls it before a
+    DDP run; importing this package changes nothing in fastai."""
+    DistributedDL._broadcast = broadcast_indices
 
 def is_distributed() -> bool:
     "True inside a `torchrun`/`accelerate launch` job with more than one process."

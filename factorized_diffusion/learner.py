@@ -10,10 +10,10 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from fastai.learner import Learner
-from fastai.torch_core import defaults, rank_distrib, num_distrib
+from fastai.torch_core import rank_distrib, num_distrib
 from fastai.optimizer import Adam
 from fastai.callback.core import Callback, CancelFitException
-from fastai.callback.progress import ProgressCallback
+importlib.import_module('fastai.callback.progress')   # fastai's progress bars (and `Learner.no_bar`) for every Learner
 from safetensors.torch import save_file, load_file, safe_open
 from .core import default_device, CALLBACK_ORDER
 from .scheduler import DDPMScheduler
@@ -25,9 +25,6 @@ __all__ = ['MODEL_KINDS', 'KIND_MODULES', 'DDPMCallback', 'StopAfter', 'ddpm_lea
            'read_meta', 'config_diff', 'load_model']
 
 # %% ../nbs/06_learner.ipynb #84d19160
-# importing fastai.callback.progress registers its progress bars (and `Learner.no_bar`) with every Learner
-assert ProgressCallback in defaults.callbacks
-
 class DDPMCallback(Callback):
     """Algorithm 1: replace a batch of clean images x0 by inputs (x_t, t[, y]) and target eps; keep only eps_hat of the output.
     t and eps come from a generator seeded by (`seed`, step), so training is reproducible and resumable mid-run, and

@@ -20,7 +20,7 @@ from fastai.torch_core import rank_distrib, num_distrib
 from fastcore.foundation import L
 from safetensors.torch import load_file
 from .core import set_seed, default_device, truncate_csv, RunLock, CALLBACK_ORDER
-from .distributed import ddp_device, is_distributed
+from .distributed import ddp_device, is_distributed, setup_distributed
 from .unet import UNetConfig
 from .learner import ddpm_learner, save_model, config_diff, MODEL_KINDS, model_kind, StopAfter
 
@@ -393,7 +393,7 @@ def _train(run_dir, mcfg, tcfg, train_ds, valid_ds, arch, resume, device, extra_
     if start and rank_distrib() == 0: print(f"resuming {run_dir} at step {start} of {tcfg.steps} ({tcfg.steps - start} to go)")
     quiet = contextlib.ExitStack()
     if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
-    if is_distributed(): quiet.enter_context(learn.distrib_ctx(cpu=device.type == 'cpu'))
+    if is_distributed(): setup_distributed(); quiet.enter_context(learn.distrib_ctx(cpu=device.type == 'cpu'))
     # (not under DDP: ranks could stop at different steps and leave the others waiting in a collective; there the
     # periodic checkpoints are what survives a Ctrl-C)
     main = threading.current_thread() is threading.main_thread() and not is_distributed()
