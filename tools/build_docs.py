@@ -3,6 +3,7 @@
   python tools/build_docs.py                 # execute the notebooks, render _site/ (index = README, one page per notebook)
   python tools/build_docs.py --check         # then: screenshots of the index and an API page, figures loaded, no broken links
   python tools/build_docs.py --only 07_segment --check
+  python tools/build_docs.py --store 05_data 07_segment      # execute these notebooks and keep their outputs in nbs/
 
 Why not `nbdev_docs`: it renders with Quarto, and Quarto's binary is not on any registry this project can reach (the
 PyPI package `quarto-cli` is a source package that downloads the binary from GitHub when it is built). This script
@@ -180,7 +181,15 @@ if __name__ == '__main__':
     ap.add_argument('--no-build', action='store_true', help='only check')
     ap.add_argument('--workers', type=int, default=2)
     ap.add_argument('--exec-one', nargs=2, metavar=('NB', 'DST'), help=argparse.SUPPRESS)
+    ap.add_argument('--store', nargs='+', metavar='STEM', help='execute these notebooks (as nbdev_test does) and store their outputs in place, so a reader on a code host sees the figures')
     a = ap.parse_args()
+    if a.store:
+        for stem in a.store:
+            nb = ROOT / 'nbs' / f'{stem}.ipynb'
+            subprocess.run([sys.executable, __file__, '--exec-one', str(nb), str(nb)], check=True)
+            subprocess.run([str(Path(sys.executable).parent / 'nbdev_clean'), '--fname', str(nb)], check=True)
+            print('stored the outputs of', nb.name)
+        sys.exit(0)
     if a.exec_one: execute(Path(a.exec_one[0]), Path(a.exec_one[1])); sys.exit(0)
     if not a.no_build: build(a.only, a.workers)
     if a.check: check()
