@@ -28,15 +28,6 @@ K_SWEEP = {f'K={k}': dict(K=k) for k in (2, 3, 4, 6)}
 HIERARCHY = {'hierarchical 2x2': dict(K=2, K2=2)}
 EXPERIMENTS = dict(table6=TABLE6, ksweep=K_SWEEP, hierarchy=HIERARCHY)
 
-class _Level1:
-    "A hierarchical model seen through its first level of masks (for `segment`)."
-    def __init__(self, m): self.m, self.cfg = m, m.cfg
-    def parameters(self): return self.m.parameters()
-    @property
-    def training(self): return self.m.training
-    def eval(self): self.m.eval(); return self
-    def train(self, mode=True): self.m.train(mode); return self
-    def masks(self, x, t, y=None): return self.m.masks(x, t, y, level=1)
 
 def _slug(name:str) -> str: return re.sub(r'[^a-z0-9]+', '_', name.lower()).strip('_')
 
@@ -61,7 +52,7 @@ def run_experiment(out, variants:dict, preset:str='small32', train_preset:str='s
                    iou=res['strict']['iou'], iou_permissive=res['permissive']['iou'], acc=res['strict']['acc'],
                    channel_usage=res['channel_usage'])
         if mo.get('K2', 1) > 1:
-            r1 = evaluate_segmentation(_Level1(model), vx, vm, tx, tm)
+            r1 = evaluate_segmentation(model, vx, vm, tx, tm, level=1)
             row.update(iou_level1=r1['strict']['iou'], iou_level1_permissive=r1['permissive']['iou'])
         s = ddim_sample(model, n=n_fid, steps=fid_steps, seed=seed, progress=False)
         row['fid'] = fid(ShapesDataset(n_real, model.cfg.img_size, 'train', seed).images, s['images'])

@@ -61,8 +61,10 @@ class FactorizedUNet(nn.Module):
         masks = self.mask_generator(h_mid, hs, emb).softmax(dim=1)
         return emb, hs, h_mid, masks
 
-    def masks(self, x, t, y=None) -> torch.Tensor:
-        "The segmentation path: encoder, middle block and mask generator only (no decoder). Returns (B,K,H,W)."
+    def masks(self, x, t, y=None, level:int=1) -> torch.Tensor:
+        """The segmentation path: encoder, middle block and mask generator only (no decoder). Returns (B,K,H,W).
+        `level`: every factorized model takes it; this one has a single level (the hierarchical model of `16_variants` has two)."""
+        if level != 1: raise ValueError(f"this model has one level of masks, not {level}")
         return self.encode(x, t, y)[-1]
 
     @staticmethod

@@ -21,10 +21,11 @@ __all__ = ['segment', 'fg_metrics', 'channel_subsets', 'union_fg', 'choose_fg_ch
 # %% ../nbs/07_segment.ipynb #abb6fdf5
 @torch.no_grad()
 def segment(model, images:torch.Tensor, t=30, sched:DDPMScheduler=None, bs:int=64, seed:int=0,
-            progress:bool=False, n_draws:int=1, y=None) -> torch.Tensor:
+            progress:bool=False, n_draws:int=1, y=None, level:int=None) -> torch.Tensor:
     """Soft masks (N,K,H,W) of `images` (N,C,H,W) in [-1,1]: noise each to timestep `t` (Eq. 1), one mask-path pass (Eq. 4).
     Beyond the paper: `t` may be a list of timesteps and `n_draws` > 1 noise draws per timestep; the masks are averaged.
-    `y`: class labels (one, or one per image) for a class-conditional model.
+    `y`: class labels (one, or one per image) for a class-conditional model; `level`: which level of masks of a
+    hierarchical model (`16_variants`; default: the model's own default).
     A model with `clean_input = True` (the distilled student of `28_distill`) gets the clean images, once: no noise."""
     if images.ndim != 4: raise ValueError(f"images must be (N,C,H,W), got shape {tuple(images.shape)}")
     cfg = model.cfg
@@ -48,7 +49,7 @@ def segment(model, images:torch.Tensor, t=30, sched:DDPMScheduler=None, bs:int=6
             tt = torch.full((len(x0),), tv, device=device, dtype=torch.long)
             for _ in range(n_draws):
                 xt = sched.add_noise(x0, torch.randn(x0.shape, generator=g, device=device), tt)
-                acc = acc + model.masks(xt, tt, yb).float()
+                acc = acc + (model.masks(xt, tt, yb) if level is None else model.masks(xt, tt, yb, level=level)).float()
         out.append((acc / (len(ts) * n_draws)).cpu())
     model.train(was_training)
     return torch.cat(out)
