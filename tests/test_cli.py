@@ -3,6 +3,7 @@
 import json, os, subprocess, sys
 from pathlib import Path
 import numpy as np
+import torch
 import pytest
 from PIL import Image
 
@@ -62,6 +63,10 @@ def test_segment_bad_checkpoints(tmp_path):
     bad = tmp_path / 'bad.safetensors'; bad.write_bytes(b'garbage')
     r = run('fd_segment', bad, ok=False)
     assert r.returncode != 0 and 'not a readable safetensors checkpoint' in r.stderr
+    from safetensors.torch import save_file
+    save_file({'conv_in.weight': torch.zeros(4, 3, 3, 3)}, str(tmp_path / 'other.safetensors'))     # valid, but another library's
+    r = run('fd_segment', tmp_path / 'other.safetensors', ok=False)
+    assert r.returncode == 2 and 'has no model metadata' in r.stderr
 
 def test_baseline_checkpoint_has_no_masks(tmp_path):
     run('fd_train', '--out', tmp_path, *TINY, '--arch', 'unet', '--steps', 2)
