@@ -20,20 +20,13 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_train import peer_rows, chunk_rows                                    # the same step and rows as the CPU bench
+from bench_train import peer_rows, chunk_rows, timeit                                   # the same step and rows as the CPU bench
 from factorized_diffusion.unet import unet_config
 from factorized_diffusion.factorized import FactorizedUNet
 from factorized_diffusion.data import ShapesDataset
 from factorized_diffusion.baselines import grabcut_masks
 from factorized_diffusion.sampling import ddpm_sample, ddim_sample
 from factorized_diffusion.scheduler import DDPMScheduler
-
-def cuda_time(fn, reps):
-    "Median seconds of `fn` over `reps` calls after two warm-up calls, CUDA-synchronised."
-    fn(); fn(); ts = []
-    for _ in range(reps):
-        torch.cuda.synchronize(); t0 = time.perf_counter(); fn(); torch.cuda.synchronize(); ts.append(time.perf_counter() - t0)
-    return sorted(ts)[len(ts) // 2]
 
 def train_section(a):
     out = ["Training step (forward + backward + fused Adam), median ms; FLOPs of forward + backward; memory: peak CUDA GiB; "
@@ -74,8 +67,8 @@ def seg_section(a):
         x = ShapesDataset(bs, size, 'test').images
         xc, t = x.cuda().contiguous(memory_format=torch.channels_last), torch.full((bs,), 30, device='cuda')
         with torch.no_grad(), torch.autocast('cuda', dtype=torch.bfloat16):
-            t_mask = cuda_time(lambda: m.masks(xc, t), a.reps)
-            t_full = cuda_time(lambda: m(xc, t), a.reps)
+            t_mask = timeit(lambda: m.masks(xc, t), a.reps, xc.device)
+            t_full = timeit(lambda: m(xc, t), a.reps, xc.device)
         n = a.n_grabcut
         t0 = time.perf_counter(); grabcut_masks(x[:n]); t_gc = (time.perf_counter() - t0) / n
         ips = dict(mask=bs / t_mask, full=bs / t_full, gc=1 / t_gc)

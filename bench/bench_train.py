@@ -76,11 +76,14 @@ def peer_rows(preset, bs, reps, device, amp, compile_, decode_chunk=None, checkp
     diffusers' twin. A model that runs out of GPU memory gets a row saying so instead of ending the run."""
     cfg = unet_config(preset)
     x, t = torch.randn(bs, 3, cfg.img_size, cfg.img_size, device=device), torch.randint(0, 1000, (bs,), device=device)
-    models = dict(ours=UNet(cfg), factorized=FactorizedUNet(cfg))
-    models['factorized'].decode_chunk, models['factorized'].checkpoint_decoder = decode_chunk, checkpoint_decoder
-    try: models['diffusers'] = diffusers_twin(cfg)
-    except ImportError: print('diffusers is not installed: pip install diffusers (peer row skipped)')
-    if only: models = {k: v for k, v in models.items() if k in only}
+    def factorized():
+        m = FactorizedUNet(cfg); m.decode_chunk, m.checkpoint_decoder = decode_chunk, checkpoint_decoder; return m
+    builders = dict(ours=lambda: UNet(cfg), factorized=factorized, diffusers=lambda: diffusers_twin(cfg))
+    models = {}
+    for name, build in builders.items():
+        if only and name not in only: continue
+        try: models[name] = build()
+        except ImportError: print('diffusers is not installed: pip install diffusers (peer row skipped)')
     res, steps = {}, {}
     for name, m in models.items():
         m = m.to(device)

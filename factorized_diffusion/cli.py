@@ -10,7 +10,7 @@ __all__ = ['EXPECTED_ERRORS', 'PRESET_PAIRS', 'SHIPPED_CHECKPOINT', 'cli_spellin
 # %% ../nbs/11_cli.ipynb #35fde062
 import contextlib, json, os, re, sys, time
 from pathlib import Path
-from .core import show_images, image_mask_rows, overlay_masks, RunLocked, config_options, config_values, CALLBACK_ORDER   # first: sets warning filters
+from .core import show_images, image_mask_rows, overlay_masks, RunLocked, config_options, config_values, CALLBACK_ORDER   # first: imports fastai quietly
 from fastcore.script import call_parse, bool_arg
 from fastai.callback.core import Callback
 from fastai.torch_core import rank_distrib
@@ -23,7 +23,7 @@ from .data import ImageFolder
 from .textures import BUILTIN_DATA, eval_splits
 from .datasets import parse_data, dataset_splits, DATASETS, EVAL_SPLITS
 from .learned_baselines import learned_baselines, train_supervised
-from .learner import load_model, read_meta
+from .learner import load_model, read_meta, ema_or_raw
 from .segment import segment, multiclass_scores, evaluate_segmentation, format_scores, plot_segmentation, SegmentationCurve
 from .sampling import ddpm_sample, ddim_sample
 from .training import TrainConfig, TRAIN_PRESETS, train, find_checkpoint, LossLog
@@ -63,8 +63,7 @@ class SampleGrid(Callback):
     def __init__(self, out, every:int, n:int=8, T:int=1000): self.out, self.every, self.n, self.T = Path(out), every, n, T
     def after_batch(self):
         if not (self.training and self.train_iter % self.every == 0): return
-        ema = getattr(self.learn, 'ema_model', None)                    # set by EMACallback (10_training)
-        model = ema if ema is not None else getattr(self.model, 'module', self.model)
+        model = ema_or_raw(self.learn)
         s = ddpm_sample(model, n=self.n, sched=DDPMScheduler(T=self.T), progress=False)
         model.train()
         rows = image_mask_rows(s['images'], s['masks'])

@@ -28,7 +28,6 @@ K_SWEEP = {f'K={k}': dict(K=k) for k in (2, 3, 4, 6)}
 HIERARCHY = {'hierarchical 2x2': dict(K=2, K2=2)}
 EXPERIMENTS = dict(table6=TABLE6, ksweep=K_SWEEP, hierarchy=HIERARCHY)
 
-
 def _slug(name:str) -> str: return re.sub(r'[^a-z0-9]+', '_', name.lower()).strip('_')
 
 # %% ../nbs/19_ablation.ipynb #ad756377

@@ -21,8 +21,8 @@ from .unet import UNetConfig, UNet
 from .factorized import FactorizedUNet, factorized_model
 
 # %% auto #0
-__all__ = ['MODEL_KINDS', 'KIND_MODULES', 'DDPMCallback', 'StopAfter', 'ddpm_learner', 'fit_steps', 'model_kind', 'save_model',
-           'read_meta', 'config_diff', 'load_model']
+__all__ = ['MODEL_KINDS', 'KIND_MODULES', 'DDPMCallback', 'StopAfter', 'ddpm_learner', 'ema_or_raw', 'fit_steps', 'model_kind',
+           'save_model', 'read_meta', 'config_diff', 'load_model']
 
 # %% ../nbs/06_learner.ipynb #84d19160
 class DDPMCallback(Callback):
@@ -86,6 +86,12 @@ def ddpm_learner(dls, model, lr:float=1e-4, sched:DDPMScheduler=None, cbs=None, 
     opt = partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-8)
     return Learner(dls, model, loss_func=F.mse_loss, opt_func=opt, lr=lr, wd=0., wd_bn_bias=False, train_bn=True,
                    cbs=[DDPMCallback(sched, seed, p_uncond, t_power)] + list(cbs or []), **kwargs)
+
+def ema_or_raw(learn:Learner):
+    """The net to score or sample while `learn` trains: its EMA (`learn.ema_model`, set by the EMA callback of
+    `10_training`) when training keeps one, else the raw model (unwrapped from DDP)."""
+    ema = getattr(learn, 'ema_model', None)
+    return ema if ema is not None else getattr(learn.model, 'module', learn.model)
 
 def fit_steps(learn:Learner, n_steps:int, lr:float=None, cbs=None):
     "Train for exactly `n_steps` optimiser steps at a constant learning rate (validation after each epoch)."

@@ -10,6 +10,7 @@ import torch
 from fastprogress.fastprogress import progress_bar
 from fastai.callback.core import Callback
 from .core import show_images, overlay_masks, truncate_csv, CALLBACK_ORDER
+from .learner import ema_or_raw
 from .scheduler import DDPMScheduler
 
 # %% auto #0
@@ -37,6 +38,7 @@ def segment(model, images:torch.Tensor, t=30, sched:DDPMScheduler=None, bs:int=6
     sched = (sched or DDPMScheduler()).to(device)
     g = torch.Generator(device=device).manual_seed(seed)
     ys = None if y is None else torch.as_tensor(y).long().expand(len(images))
+    lv = {} if level is None else dict(level=level)
     was_training = model.training; model.eval()
     out = []
     chunks = range(0, len(images), bs)
@@ -49,7 +51,7 @@ def segment(model, images:torch.Tensor, t=30, sched:DDPMScheduler=None, bs:int=6
             tt = torch.full((len(x0),), tv, device=device, dtype=torch.long)
             for _ in range(n_draws):
                 xt = sched.add_noise(x0, torch.randn(x0.shape, generator=g, device=device), tt)
-                acc = acc + (model.masks(xt, tt, yb) if level is None else model.masks(xt, tt, yb, level=level)).float()
+                acc = acc + model.masks(xt, tt, yb, **lv).float()
         out.append((acc / (len(ts) * n_draws)).cpu())
     model.train(was_training)
     return torch.cat(out)
@@ -219,9 +221,7 @@ class SegmentationCurve(Callback):
         if self.training and self.train_iter % self.every == 0: self.measure()
     def _ema(self): return getattr(self.learn, 'ema_model', None)   # set by EMACallback (10_training) when training keeps an EMA
     def _raw(self): return getattr(self.model, 'module', self.model)
-    def eval_model(self):
-        ema = self._ema()
-        return ema if ema is not None else self._raw()
+    def eval_model(self): return ema_or_raw(self.learn)
     def measure(self):
         t_start = time.time()
         res = evaluate_segmentation(self.eval_model(), *self.valid, *self.test, t=self.t)

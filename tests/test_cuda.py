@@ -109,16 +109,14 @@ def test_segmentation_on_gpu_fp32_and_bf16(shipped):
     with torch.no_grad():
         a = cpu.masks(xt, tt)
         b = gpu.masks(xt.cuda(), tt.cuda()).cpu()
-        with torch.autocast('cuda', dtype=torch.bfloat16): b16 = gpu.masks(xt.cuda(), tt.cuda())
-        out16 = None
-        with torch.autocast('cuda', dtype=torch.bfloat16): out16 = gpu(xt.cuda(), tt.cuda())
+        with torch.autocast('cuda', dtype=torch.bfloat16): b16, out16 = gpu.masks(xt.cuda(), tt.cuda()), gpu(xt.cuda(), tt.cuda())
     assert b16.dtype == torch.float32, f'mask softmax ran in {b16.dtype} under autocast'
     assert out16[0].dtype == torch.float32, 'the Eq. 7 sum of eps_k * m_k should promote to fp32'
     b16 = b16.cpu()
     cpu_gpu = (a - b).abs().max().item()
     bf = (b16 - b).abs().max().item()
     agree = (b16.argmax(1) == b.argmax(1)).float().mean().item()
-    m16 = torch.cat([segment_bf16(gpu, imgs[i:i + 64]) for i in range(0, 256, 64)])
+    with torch.autocast('cuda', dtype=torch.bfloat16): m16 = segment(gpu, imgs, t=30)
     m32 = segment(gpu, imgs, t=30)
     fg = choose_fg_channels(m32[:64], gt[:64])
     iou32, iou16 = (score_strict(m[64:], gt[64:], fg)['iou'] for m in (m32, m16))
@@ -126,10 +124,6 @@ def test_segmentation_on_gpu_fp32_and_bf16(shipped):
                                  strict_iou_fp32=iou32, strict_iou_bf16=iou16, m_gpu_shape=list(m_gpu.shape)))
     assert cpu_gpu < 1e-3 and m_cpu.shape == m_gpu.shape
     assert agree > 0.995 and abs(iou32 - iou16) < 0.005, (agree, iou32, iou16)   # IOU as a fraction: half a point
-
-def segment_bf16(model, images):
-    from factorized_diffusion.segment import segment
-    with torch.autocast('cuda', dtype=torch.bfloat16): return segment(model, images, t=30)
 
 def test_sampling_on_gpu(shipped):
     "DDPM-1000 and DDIM-50 on the GPU: right shapes, on the CPU when returned, finite, masks summing to 1, reproducible by seed."

@@ -135,38 +135,34 @@ def test_segment_scores_as_many_folder_images_as_asked(reference, tmp_path):
         assert s['n_valid'] + s['n_test'] == expect and s['n_valid'] == expect // 5, s
         assert f"on {expect - expect // 5} test images" in r.stdout and f"chosen on {expect // 5} labelled" in r.stdout
 
-def test_sigterm_saves_the_step_it_finished(reference, tmp_path):
-    "SIGTERM (what a scheduler sends before it kills) stops after the current step with a checkpoint of that step."
-    out = tmp_path / 'run'
-    p = subprocess.Popen(cmd('fd_train', '--out', out, *RUN, '--steps', 100_000, '--save_every', 1000), env=ENV,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def _sigterm_after_five_steps(out, *extra, group:bool=False):
+    """Start `fd_train` into `out`, send SIGTERM once it has logged 5 steps (to its process group with `group`, as
+    `timeout` and schedulers do), and check it stopped after a whole step with that step's checkpoint, exit status 130."""
+    p = subprocess.Popen(cmd('fd_train', '--out', out, *RUN, *extra, '--steps', 100_000, '--save_every', 1000), env=ENV,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=group)
     t0 = time.time()
     while not ((out / 'loss.csv').exists() and len(steps_logged(out / 'loss.csv')) >= 5) and time.time() - t0 < 300: time.sleep(0.05)
-    p.send_signal(signal.SIGTERM)
+    os.killpg(p.pid, signal.SIGTERM) if group else p.send_signal(signal.SIGTERM)
     stdout, stderr = p.communicate(timeout=300)
-    assert p.returncode == 130 and 'fd_train: interrupted' in stderr and 'Traceback' not in stderr, stderr
+    assert p.returncode == 130 and 'fd_train: interrupted' in stderr and 'Traceback' not in stderr, stderr[-2000:]
     step = json.loads((out / 'checkpoint' / 'run.json').read_text())['step']
     assert step == steps_logged(out / 'loss.csv')[-1] >= 5 and not (out / 'lock').exists()
+
+def test_sigterm_saves_the_step_it_finished(reference, tmp_path):
+    "SIGTERM (what a scheduler sends before it kills) stops after the current step with a checkpoint of that step."
+    _sigterm_after_five_steps(tmp_path / 'run')
 
 @pytest.mark.parametrize('data', ['builtin', 'folder'])
 def test_sigterm_to_the_process_group_saves_too(tmp_path, data):
     """`timeout`, Slurm and Ctrl-C in a terminal signal every process of the job. Seen on a GPU run (data/gpu/textures64):
     DataLoader workers died of SIGTERM, the main process stopped with 'DataLoader worker is killed' mid-step and saved
     nothing. Data now loads in the main process; the run must stop after a whole step with its checkpoint."""
-    out, extra = tmp_path / 'run', []
+    extra = []
     if data == 'folder':
         (tmp_path / 'imgs').mkdir(); rng = np.random.default_rng(0)
         for i in range(40): Image.fromarray((rng.random((16, 16, 3)) * 255).astype(np.uint8)).save(tmp_path / 'imgs' / f'{i}.png')
         extra = ['--data', tmp_path / 'imgs', '--bs', 8]
-    p = subprocess.Popen(cmd('fd_train', '--out', out, *RUN, *extra, '--steps', 100_000, '--save_every', 1000), env=ENV,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    t0 = time.time()
-    while not ((out / 'loss.csv').exists() and len(steps_logged(out / 'loss.csv')) >= 5) and time.time() - t0 < 300: time.sleep(0.05)
-    os.killpg(p.pid, signal.SIGTERM)
-    stdout, stderr = p.communicate(timeout=300)
-    assert p.returncode == 130 and 'fd_train: interrupted' in stderr and 'Traceback' not in stderr, stderr[-2000:]
-    step = json.loads((out / 'checkpoint' / 'run.json').read_text())['step']
-    assert step == steps_logged(out / 'loss.csv')[-1] >= 5
+    _sigterm_after_five_steps(tmp_path / 'run', *extra, group=True)
 
 def test_unusual_but_valid_inputs(tmp_path):
     "Spaces and non-ASCII in paths, a symlinked image in a subfolder, 0/1 and palette masks, hidden files, and K=1 all work."
