@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 export OMP_NUM_THREADS ?= 2
 export MPLBACKEND ?= Agg
 
-.PHONY: demo test env export docs clean gpu
+.PHONY: demo test env export docs readme clean gpu
 env: $(VENV)/.installed
 $(VENV)/.installed: settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ gpu: env
 
 export: env
 	$(BIN)/nbdev_export
+
+# README.md from nbs/index.ipynb (settings.ini readme_nb; nbdev_readme needs Quarto, which cannot be installed here)
+readme: env
+	$(BIN)/python tools/build_readme.py
 
 # The documentation site in _site/ (nbdev's processors + nbconvert; Quarto cannot be installed here), checked in
 # headless Chromium (Debian: apt-get install chromium): pages load with their figures, no broken links, screenshots.

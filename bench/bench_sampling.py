@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from factorized_diffusion.learner import load_model
-from factorized_diffusion.cli import resolve_checkpoint, SHIPPED_CHECKPOINT
+from factorized_diffusion.runs import resolve_checkpoint, SHIPPED_CHECKPOINT
 from factorized_diffusion.sampling import ddpm_sample, ddim_sample
 from factorized_diffusion.data import ShapesDataset
 from factorized_diffusion.fid import fid

@@ -15,7 +15,7 @@ from fastcore.script import call_parse, bool_arg
 from .core import default_device, RunLock, truncate_csv, show_images, overlay_masks, config_options, config_from
 from .learner import MODEL_KINDS, save_model, load_model
 from .segment import segment, union_fg
-from .training import shift_reflect
+from .augment import shift_reflect
 
 # %% auto #0
 __all__ = ['STUDENT_PRESETS', 'StudentConfig', 'conv_bn_relu', 'Student', 'student_config', 'label_images', 'distill_loss',
@@ -340,7 +340,7 @@ def fd_distill(teacher:str,                 # the teacher: a fd_train run folder
                device:str=None,              # cpu, cuda, ...
                **kwargs):
     "Distill a trained factorized model into a small, fast segmentation network (28_distill)."
-    from factorized_diffusion.cli import cli_errors, resolve_checkpoint, get_data
+    from factorized_diffusion.runs import cli_errors, resolve_checkpoint, get_data
     from factorized_diffusion.factorized import FactorizedUNet
     with cli_errors('fd_distill', {**locals(), **kwargs}):
         cfg = config_from(DistillConfig, kwargs)

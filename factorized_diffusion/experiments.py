@@ -12,7 +12,7 @@ from .data import ShapesDataset
 from .segment import evaluate_segmentation, segment
 from .sampling import ddim_sample
 from .fid import fid
-from .cli import train_run
+from .runs import train_run
 
 # %% auto #0
 __all__ = ['TABLE6', 'PAPER_TABLE6', 'K_SWEEP', 'HIERARCHY', 'EXPERIMENTS', 'run_experiment', 'format_experiment',
@@ -119,7 +119,7 @@ def fd_experiment(name:str,                     # table6, ksweep, hierarchy, all
     "Train and score the variants of one experiment with the same budget and seed; print and save the table."
     if name == 'table5':
         from factorized_diffusion.learner import load_model
-        from factorized_diffusion.cli import resolve_checkpoint
+        from factorized_diffusion.runs import resolve_checkpoint
         if not (checkpoint and unet_checkpoint): raise SystemExit("table5 needs --checkpoint (factorized) and --unet_checkpoint (plain U-Net)")
         rows = generation_table(load_model(resolve_checkpoint(checkpoint), device=device), load_model(resolve_checkpoint(unet_checkpoint), device=device), n=n_fid)
         Path(out).mkdir(parents=True, exist_ok=True); (Path(out) / 'table5.json').write_text(json.dumps(rows, indent=1))

@@ -12,7 +12,8 @@ import torch.nn.functional as F
 from .unet import UNetConfig, TimeEmbed, Encoder, Middle, Decoder
 
 # %% auto #0
-__all__ = ['CPU_DECODE_ELEMENTS', 'resize_masks', 'FactorizedOutput', 'auto_decode_chunk', 'FactorizedUNet', 'factorized_model']
+__all__ = ['CPU_DECODE_ELEMENTS', 'DECODINGS', 'resize_masks', 'FactorizedOutput', 'auto_decode_chunk', 'mask_head',
+           'FactorizedUNet', 'register_decoding', 'decoding_names', 'factorized_model']
 
 # %% ../nbs/04_factorized.ipynb #6b4dd1be
 def resize_masks(m:torch.Tensor, sizes:list) -> list:
@@ -40,6 +41,18 @@ def auto_decode_chunk(cfg:UNetConfig, device) -> int|None:
     if torch.device(device).type != 'cpu': return None
     return max(1, CPU_DECODE_ELEMENTS // (cfg.K * cfg.ch * cfg.img_size ** 2))
 
+
+# %% ../nbs/04_factorized.ipynb #8136df03
+def mask_head(cfg:UNetConfig, skip_chans:list, K:int) -> Decoder:
+    """A mask generator (Eq. 4, before its softmax): a `Decoder` with K output channels whose last conv is *not*
+    zero-initialised but scaled by `cfg.mask_head_scale` (see above). The hierarchical model of `16_variants` uses it too."""
+    head = Decoder(cfg, skip_chans, K, zero_out=False)
+    with torch.no_grad():
+        for p in head.out[-1].parameters(): p.mul_(cfg.mask_head_scale)
+    return head
+
+
+# %% ../nbs/04_factorized.ipynb #243e407f
 class FactorizedUNet(nn.Module):
     "The paper's factorized denoiser: shared encoder/middle, a mask generator, and one decoder shared by K regions."
     def __init__(self, cfg:UNetConfig):
@@ -48,10 +61,12 @@ class FactorizedUNet(nn.Module):
         self.time_embed = TimeEmbed(cfg.ch, cfg.num_classes)
         self.encoder = Encoder(cfg)
         self.middle = Middle(cfg, self.encoder.out_ch)
-        self.mask_generator = Decoder(cfg, self.encoder.skip_chans, cfg.K, zero_out=False)
-        with torch.no_grad():
-            for p in self.mask_generator.out[-1].parameters(): p.mul_(cfg.mask_head_scale)
-        self.decoder = Decoder(cfg, self.encoder.skip_chans, cfg.in_ch)
+        self.mask_generator = mask_head(cfg, self.encoder.skip_chans, cfg.K)
+        self.decoder = self.build_decoder(cfg)
+
+    def build_decoder(self, cfg:UNetConfig) -> nn.Module:
+        "The decoder of Eq. 6: one `Decoder` that all K branches share. A decoding scheme that needs another overrides this."
+        return Decoder(cfg, self.encoder.skip_chans, cfg.in_ch)
 
     def encode(self, x, t, y=None):
         "Eq. 2-4: returns (emb, h_enc, h_mid, masks). `y`: class labels of a conditional model."
@@ -99,8 +114,30 @@ class FactorizedUNet(nn.Module):
         emb, hs, h_mid, masks = self.encode(x, t, y)
         return FactorizedOutput(self.decode(emb, hs, h_mid, masks), masks)
 
+
+# %% ../nbs/04_factorized.ipynb #293e96d5
+DECODINGS:dict = {}
+"Decoding schemes by name: `UNetConfig.decoding` -> a `FactorizedUNet` subclass. 'hierarchical' is the `K2 > 1` model."
+
+def register_decoding(name:str):
+    "Class decorator: register a `FactorizedUNet` subclass as the decoding scheme `name`."
+    def _register(cls):
+        DECODINGS[name] = cls
+        return cls
+    return _register
+
+register_decoding('shared')(FactorizedUNet)
+
+def decoding_names() -> list:
+    "The names `UNetConfig.decoding` accepts (the registered schemes; 'hierarchical' is chosen by `K2`, not by name)."
+    return [k for k in DECODINGS if k != 'hierarchical']
+
 def factorized_model(cfg:UNetConfig) -> FactorizedUNet:
-    "The factorized U-Net `cfg` asks for: the paper's design, or a Table 6 / hierarchical variant (notebook `16_variants`)."
-    if cfg.decoding == 'shared' and cfg.K2 == 1: return FactorizedUNet(cfg)
-    from factorized_diffusion.variants import variant_class
-    return variant_class(cfg)(cfg)
+    """The factorized U-Net `cfg` asks for: `DECODINGS[cfg.decoding]`, or the hierarchical model when `cfg.K2 > 1`.
+    The learner (`06_learner`) imports `16_variants`, so every scheme is registered wherever a model is trained or loaded."""
+    name = 'hierarchical' if cfg.K2 > 1 else cfg.decoding
+    if name not in DECODINGS:
+        hint = '' if 'concat' in DECODINGS else " (Table 6's schemes register when factorized_diffusion.variants is imported)"
+        raise ValueError(f"decoding must be one of {decoding_names()}, got {cfg.decoding!r}{hint}")
+    return DECODINGS[name](cfg)
+

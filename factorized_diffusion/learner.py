@@ -19,10 +19,11 @@ from .core import default_device, CALLBACK_ORDER
 from .scheduler import DDPMScheduler
 from .unet import UNetConfig, UNet
 from .factorized import FactorizedUNet, factorized_model
+importlib.import_module('factorized_diffusion.variants')   # registers Table 6's decodings, the hierarchical model and our extensions (16_variants)
 
 # %% auto #0
-__all__ = ['MODEL_KINDS', 'KIND_MODULES', 'DDPMCallback', 'StopAfter', 'ddpm_learner', 'ema_or_raw', 'fit_steps', 'model_kind',
-           'save_model', 'read_meta', 'config_diff', 'load_model']
+__all__ = ['MODEL_KINDS', 'KIND_MODULES', 'DDPMCallback', 'StopAfter', 'ddpm_learner', 'ema_or_raw', 'tensorboard_writer',
+           'fit_steps', 'model_kind', 'save_model', 'read_meta', 'config_diff', 'load_model']
 
 # %% ../nbs/06_learner.ipynb #84d19160
 class DDPMCallback(Callback):
@@ -92,6 +93,13 @@ def ema_or_raw(learn:Learner):
     `10_training`) when training keeps one, else the raw model (unwrapped from DDP)."""
     ema = getattr(learn, 'ema_model', None)
     return ema if ema is not None else getattr(learn.model, 'module', learn.model)
+
+def tensorboard_writer(learn:Learner):
+    """The `SummaryWriter` of `learn`'s TensorBoard callback (fastai's `TensorBoardCallback`, added by
+    `TrainConfig.tensorboard`) while it is writing, else None: the learning curve and the sample grids log through it."""
+    for cb in learn.cbs:
+        if any(k.__name__ == 'TensorBoardCallback' for k in type(cb).__mro__) and getattr(cb, 'run', False): return cb.writer
+    return None
 
 def fit_steps(learn:Learner, n_steps:int, lr:float=None, cbs=None):
     "Train for exactly `n_steps` optimiser steps at a constant learning rate (validation after each epoch)."

@@ -8,7 +8,7 @@ import json, time
 from pathlib import Path
 import pandas as pd
 from fastcore.script import call_parse
-from .cli import train_run
+from .runs import train_run
 from .experiments import _slug
 
 # %% auto #0

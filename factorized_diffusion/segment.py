@@ -10,7 +10,7 @@ import torch
 from fastprogress.fastprogress import progress_bar
 from fastai.callback.core import Callback
 from .core import show_images, overlay_masks, truncate_csv, CALLBACK_ORDER
-from .learner import ema_or_raw
+from .learner import ema_or_raw, tensorboard_writer
 from .scheduler import DDPMScheduler
 
 # %% auto #0
@@ -206,7 +206,7 @@ def t_sweep(model, valid, test, ts=range(0, 61, 10), **kwargs) -> list:
 # %% ../nbs/07_segment.ipynb #55a99b16
 class SegmentationCurve(Callback):
     """Every `every` training steps, score segmentation on fixed (valid, test) images; rows kept in `self.rows` and
-    appended to `csv_path`. Scores the EMA weights when training keeps an EMA (`10_training`), else the raw weights;
+    appended to `csv_path` (and logged to TensorBoard when training writes there). Scores the EMA weights when training keeps an EMA (`10_training`), else the raw weights;
     with `raw=True` it also scores the raw weights (columns `raw_strict_iou`, `raw_permissive_iou`), which shows what
     the EMA's lag costs early in training. `train_seconds` is wall-clock time without the time spent scoring.
     `fg_position_share`, `min_position_share`, `fg_alignment` and `max_alignment` (`mask_dependence`) say whether the masks depend on the image."""
@@ -237,6 +237,9 @@ class SegmentationCurve(Callback):
         row['train_seconds'] = round(t_start - self.t0 - self.eval_secs, 1)
         self.eval_secs += time.time() - t_start
         self.rows.append(row)
+        if (w := tensorboard_writer(self.learn)) is not None:          # TrainConfig.tensorboard: the curve next to the loss
+            for k in ('strict_iou', 'permissive_iou', 'raw_strict_iou', 'fg_position_share', 'fg_alignment'):
+                if k in row: w.add_scalar(f'segmentation/{k}', row[k], self.train_iter)
         if self.csv_path is not None:
             new = not Path(self.csv_path).exists()
             with open(self.csv_path, 'a', newline='') as f:

@@ -15,7 +15,7 @@ from .baselines import compare_baselines
 from .learned_baselines import learned_baselines, train_supervised, datasetddpm_masks, supervised_masks
 from .learner import load_model
 from .datasets import VOC, DAVIS, VOC_CLASSES, VOC_TO_IMAGENET
-from .cli import get_data, labelled_train, resolve_checkpoint
+from .runs import get_data, labelled_train, resolve_checkpoint
 
 # %% auto #0
 __all__ = ['PAPER_TABLES', 'format_table', 'run_table', 'voc_zero_shot', 'format_voc', 'davis_strip', 'plot_t_sweep',
@@ -30,7 +30,7 @@ PAPER_TABLES = {
     3: dict(dataset='celebamask', kind='mc', rows={'supervised U-Net': (95.7, 90.2), 'DatasetDDPM-unsup': (78.5, 69.3), 'Factorized Diffusion': (87.9, 80.3)}),
     4: dict(dataset='imagenet', kind='mc', rows={'supervised U-Net': (85.7, 74.1), 'DatasetDDPM-unsup': (74.1, 60.4), 'Factorized Diffusion': (80.7, 67.7)}),
 }
-"The paper's rows (PAPER.md): foreground tables give (Acc, IOU, DICE), multi-class tables (Acc, mIOU)."
+"The paper's rows (shown in `29_protocol`): foreground tables give (Acc, IOU, DICE), multi-class tables (Acc, mIOU)."
 
 def _fmt(v): return '-' if v is None else f'{v:.1f}'
 
@@ -137,7 +137,7 @@ def plot_t_sweep(rows:list, fname=None):
 def write_report(model, out, data:str='builtin', masks:str=None, unet=None, supervised_steps:int=300, n_samples:int=8,
                  ts=range(0, 61, 10), n_eval:int=1000, progress:bool=True) -> Path:
     "Scores, baselines, t-sweep, pictures and samples for `model` on `data`, as `out/report.md` with PNG figures."
-    from factorized_diffusion.cli import report
+    from factorized_diffusion.runs import report
     from factorized_diffusion.baselines import format_comparison
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     _, _, ev = get_data(data, model.cfg.img_size, masks=masks, n_eval=n_eval, progress=progress)

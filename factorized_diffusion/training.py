@@ -9,7 +9,6 @@ from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel
 from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision
@@ -23,11 +22,11 @@ from .core import set_seed, default_device, truncate_csv, RunLock, CALLBACK_ORDE
 from .distributed import ddp_device, is_distributed, setup_distributed
 from .unet import UNetConfig
 from .learner import ddpm_learner, save_model, config_diff, MODEL_KINDS, model_kind, StopAfter
+from .augment import Augment, MaskEquivariance
 
 # %% auto #0
-__all__ = ['TRAIN_PRESETS', 'TrainConfig', 'ema_decay_at', 'EMACallback', 'LRWarmup', 'augment_batch', 'Augment', 'shift_reflect',
-           'equivariance_penalty', 'MaskEquivariance', 'SeededDL', 'seeded_dls', 'SetEpoch', 'steps_per_epoch',
-           'save_checkpoint', 'find_checkpoint', 'LossLog', 'NaNGuard', 'train']
+__all__ = ['TRAIN_PRESETS', 'TrainConfig', 'ema_decay_at', 'EMACallback', 'LRWarmup', 'SeededDL', 'seeded_dls', 'SetEpoch',
+           'steps_per_epoch', 'save_checkpoint', 'find_checkpoint', 'LossLog', 'NaNGuard', 'train']
 
 # %% ../nbs/10_training.ipynb #9c633207
 @dataclass
@@ -45,6 +44,7 @@ class TrainConfig:
     compile:bool = False       # torch.compile the model
     p_uncond:float = 0.        # classifier-free label dropout (conditional models)
     save_every:int = 1000      # checkpoint every N steps (and at the end, and on Ctrl-C)
+    tensorboard:bool = False   # also log the loss, the learning curve and sample grids to OUT/tensorboard (fastai's TensorBoardCallback)
     # options studied in 25_recipe; the defaults are the paper's behaviour
     warmup:int = 0             # linear learning-rate warm-up over this many steps (0: none, as in the paper)
     t_power:float = 1.         # training timesteps t = floor(T u^p): 1 = uniform (paper), >1 favours low noise
@@ -114,64 +114,6 @@ class LRWarmup(Callback):
     def __init__(self, lr:float, steps:int): self.lr, self.steps = lr, steps
     def before_batch(self):
         if self.training: self.opt.set_hyper('lr', self.lr * min(1., (self.train_iter + 1) / self.steps))
-
-# %% ../nbs/10_training.ipynb #d09ee0d2
-def augment_batch(x:torch.Tensor, key:int, flip:bool=False, shift:float=0., zoom:float=0., rank:int=0, world:int=1) -> torch.Tensor:
-    "Flip, translate and zoom each image of `x` (B,C,H,W) by random amounts drawn from a generator seeded by `key`."
-    g = torch.Generator().manual_seed(key)
-    B, _, H, W = x.shape; N = B * world
-    f, u, sx, sy, cx, cy = torch.rand(6, N, generator=g)[:, rank * B:(rank + 1) * B]
-    s = 1 / (1 + u * zoom)                                              # side of the crop, as a fraction of the image
-    theta = torch.zeros(B, 2, 3)
-    theta[:, 0, 0] = torch.where(f < 0.5, -1., 1.) * s if flip else s
-    theta[:, 1, 1] = s
-    # crop centre anywhere the crop fits, plus a translation by whole pixels
-    px = lambda v, n: torch.round((2 * v - 1) * shift * n) * 2 / n
-    theta[:, 0, 2] = (2 * cx - 1) * (1 - s) + px(sx, W)
-    theta[:, 1, 2] = (2 * cy - 1) * (1 - s) + px(sy, H)
-    grid = F.affine_grid(theta.to(x), list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, mode='bilinear', padding_mode='reflection', align_corners=False)
-
-class Augment(Callback):
-    "Augment the clean training images before `DDPMCallback` noises them (`flip`, `shift`, `zoom`: see `augment_batch`)."
-    order = CALLBACK_ORDER['augment']
-    def __init__(self, seed:int=0, flip:bool=False, shift:float=0., zoom:float=0.): self.seed, self.kw = seed, dict(flip=flip, shift=shift, zoom=zoom)
-    def before_batch(self):
-        if not self.training: return
-        x = augment_batch(self.xb[0], self.seed * 1_000_033 + self.train_iter, rank=rank_distrib(), world=max(num_distrib(), 1), **self.kw)
-        self.learn.xb = (x,) + tuple(self.xb[1:])
-
-# %% ../nbs/10_training.ipynb #baab7d51
-def shift_reflect(x:torch.Tensor, dy:int, dx:int) -> torch.Tensor:
-    "`x` (B,C,H,W) moved by (dy, dx) whole pixels; the uncovered border is filled by reflection."
-    s = max(abs(dy), abs(dx))
-    if s == 0: return x
-    xp = F.pad(x, (s, s, s, s), mode='reflect')
-    H, W = x.shape[-2:]
-    return xp[..., s - dy:s - dy + H, s - dx:s - dx + W]
-
-def equivariance_penalty(model, x:torch.Tensor, t:torch.Tensor, masks:torch.Tensor, dy:int, dx:int, y=None) -> torch.Tensor:
-    "Mean squared difference between the masks of `x` shifted by (dy, dx) and `masks` (of `x`) shifted, where both exist."
-    m2 = model.masks(shift_reflect(x, dy, dx), t, y)
-    H, W = x.shape[-2:]
-    a = m2[..., max(0, dy):H + min(0, dy), max(0, dx):W + min(0, dx)]
-    b = masks[..., max(0, -dy):H - max(0, dy), max(0, -dx):W - max(0, dx)]
-    return (a - b).pow(2).sum(1).mean()
-
-class MaskEquivariance(Callback):
-    "EXTENSION (adds a loss term): `weight` x `equivariance_penalty` for a random shift of up to a quarter of the image."
-    order = CALLBACK_ORDER['equivariance']
-    def __init__(self, weight:float, seed:int=0): self.weight, self.seed = weight, seed
-    def after_pred(self):
-        self.masks = self.pred[1] if self.training and isinstance(self.pred, tuple) else None
-    def after_loss(self):
-        if self.masks is None: return
-        x, t = self.xb[0], self.xb[1]
-        s = max(1, x.shape[-1] // 4)
-        dy, dx = torch.randint(-s, s + 1, (2,), generator=torch.Generator().manual_seed(self.seed * 1_000_037 + self.train_iter)).tolist()
-        model = getattr(self.model, 'module', self.model)
-        pen = equivariance_penalty(model, x, t, self.masks, dy, dx, self.xb[2] if len(self.xb) > 2 else None)
-        self.learn.loss_grad = self.learn.loss_grad + self.weight * pen
 
 # %% ../nbs/10_training.ipynb #60efdd60
 class SeededDL(TfmdDL):
@@ -272,7 +214,7 @@ def find_checkpoint(run_dir) -> Path|None:
         if (p / 'run.json').exists() and (p / 'state.pt').exists(): return p
     return None
 
-# %% ../nbs/10_training.ipynb #990b60ea
+# %% ../nbs/10_training.ipynb #fda6c6c6
 class LossLog(Callback):
     """Append `step,loss,seconds` to a CSV file after every training step (line-buffered, so `tail -f` works).
     With `append`, rows after the step training resumes from are dropped first: a step is never logged twice."""
@@ -299,6 +241,8 @@ class NaNGuard(Callback):
             raise FloatingPointError(f"training loss became {self.loss.item()} at step {self.train_iter}: lower the learning "
                                      f"rate or set grad_clip; the last good checkpoint is in {self.run_dir}/checkpoint")
 
+
+# %% ../nbs/10_training.ipynb #89672256
 class _StopOnCtrlC(Callback):
     """Ctrl-C (SIGINT) or SIGTERM (what schedulers and `kill` send) during `fit` finishes the current step, then stops:
     the checkpoint saved on the way out is consistent."""
@@ -317,6 +261,8 @@ class _Checkpoint(Callback):
         if self.training and self.train_iter % self.save.every == 0: self.save(self.train_iter)
     def after_fit(self): self.save(self.train_iter)
 
+
+# %% ../nbs/10_training.ipynb #0bc40b4b
 def _precision_cb(precision:str, device:torch.device):
     if precision == 'auto': precision = 'bf16' if device.type == 'cuda' and torch.cuda.is_bf16_supported() else 'fp32'
     if precision == 'fp32': return None
@@ -324,6 +270,19 @@ def _precision_cb(precision:str, device:torch.device):
     if device.type != 'cuda': raise ValueError(f"{precision} mixed precision needs a CUDA device (got {device}); use precision='fp32' on CPU")
     return MixedPrecision(amp_mode=precision)
 
+def _tensorboard_cb(run_dir):
+    "fastai's TensorBoardCallback writing to `run_dir/tensorboard`, at its place in `CALLBACK_ORDER` (imported only when asked for)."
+    try: from fastai.callback.tensorboard import TensorBoardCallback
+    except ImportError as e: raise ValueError(f"tensorboard=True needs the tensorboard package ({e}): pip install tensorboard") from e
+    class TrainingTensorBoard(TensorBoardCallback):
+        "fastai's callback, logging training steps only (it would log the loss again after every validation batch)."
+        order = CALLBACK_ORDER['tensorboard']
+        def after_batch(self):
+            if self.training: super().after_batch()
+    return TrainingTensorBoard(Path(run_dir) / 'tensorboard', trace_model=False, log_preds=False)
+
+
+# %% ../nbs/10_training.ipynb #3fa16a83
 def train(run_dir, mcfg:UNetConfig, tcfg:TrainConfig, train_ds, valid_ds, arch:str='factorized', resume:bool=True,
           device=None, extra_cbs=None, progress:bool=True):
     "Train (or resume) a `arch` model on `train_ds` into `run_dir`, holding its `RunLock`; see the notebook for what is saved."
@@ -374,6 +333,7 @@ def _train(run_dir, mcfg, tcfg, train_ds, valid_ds, arch, resume, device, extra_
     if tcfg.flip or tcfg.shift or tcfg.zoom: cbs.append(Augment(tcfg.seed, tcfg.flip, tcfg.shift, tcfg.zoom))
     if tcfg.equivariance and arch == 'factorized': cbs.append(MaskEquivariance(tcfg.equivariance, tcfg.seed))
     if tcfg.channels_last: cbs.append(ChannelsLast())
+    if tcfg.tensorboard: cbs.append(_tensorboard_cb(run_dir))
     if (p := _precision_cb(tcfg.precision, device)) is not None: cbs.append(p)
     fit_model = torch.compile(model) if tcfg.compile else model
     learn = ddpm_learner(dls, fit_model, lr=tcfg.lr, cbs=cbs, seed=tcfg.seed, p_uncond=tcfg.p_uncond, t_power=tcfg.t_power)
@@ -407,3 +367,4 @@ def _train(run_dir, mcfg, tcfg, train_ds, valid_ds, arch, resume, device, extra_
     finally:
         for s, h in old_handlers.items(): signal.signal(s, h)
     return learn, model, ema
+

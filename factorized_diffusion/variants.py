@@ -7,23 +7,24 @@ from __future__ import annotations
 import torch
 from torch import nn
 from .unet import UNetConfig, Decoder
-from .factorized import FactorizedUNet, resize_masks
+from .factorized import FactorizedUNet, resize_masks, mask_head, register_decoding
 
 # %% auto #0
-__all__ = ['VARIANTS', 'ConcatDecoding', 'MidMaskDecoding', 'SeparateDecoders', 'HierarchicalFactorizedUNet', 'variant_class']
+__all__ = ['ConcatDecoding', 'MidMaskDecoding', 'SeparateDecoders', 'HierarchicalFactorizedUNet', 'MaskAllDecoding']
 
 # %% ../nbs/16_variants.ipynb #2d1500dd
+@register_decoding('concat')
 class ConcatDecoding(FactorizedUNet):
     "Table 6 (a), Eq. 5: one decoder fed h_mid and every skip concatenated with the masks (resized); its output is eps."
-    def __init__(self, cfg:UNetConfig):
-        super().__init__(cfg)
-        self.decoder = Decoder(cfg, [c + cfg.K for c in self.encoder.skip_chans], cfg.in_ch, mid_ch=self.encoder.out_ch + cfg.K)
+    def build_decoder(self, cfg:UNetConfig) -> nn.Module:
+        return Decoder(cfg, [c + cfg.K for c in self.encoder.skip_chans], cfg.in_ch, mid_ch=self.encoder.out_ch + cfg.K)
 
     def decode(self, emb, hs, h_mid, masks) -> torch.Tensor:
         ms = resize_masks(masks, [h.shape[-2:] for h in hs] + [h_mid.shape[-2:]])
         return self.decoder(torch.cat([h_mid, ms[-1]], 1), [torch.cat([h, m], 1) for h, m in zip(hs, ms)], emb)
 
 # %% ../nbs/16_variants.ipynb #e7ed8118
+@register_decoding('mask_mid')
 class MidMaskDecoding(FactorizedUNet):
     "Table 6 (b): the K branches of the shared decoder mask h_mid (resized masks) instead of the skips."
     def decode(self, emb, hs, h_mid, masks) -> torch.Tensor:
@@ -34,11 +35,11 @@ class MidMaskDecoding(FactorizedUNet):
         return (eps_k * masks[:, :, None]).sum(1)
 
 # %% ../nbs/16_variants.ipynb #0cc024f2
+@register_decoding('separate')
 class SeparateDecoders(FactorizedUNet):
     "Table 6 (c): K decoders without weight sharing, decoder k on the skips masked by region k."
-    def __init__(self, cfg:UNetConfig):
-        super().__init__(cfg)
-        self.decoder = nn.ModuleList(Decoder(cfg, self.encoder.skip_chans, cfg.in_ch) for _ in range(cfg.K))
+    def build_decoder(self, cfg:UNetConfig) -> nn.Module:
+        return nn.ModuleList(Decoder(cfg, self.encoder.skip_chans, cfg.in_ch) for _ in range(cfg.K))
 
     def decode(self, emb, hs, h_mid, masks) -> torch.Tensor:
         ms = resize_masks(masks, [h.shape[-2:] for h in hs])
@@ -46,14 +47,13 @@ class SeparateDecoders(FactorizedUNet):
                    for k, dec in enumerate(self.decoder))
 
 # %% ../nbs/16_variants.ipynb #0ab9e136
+@register_decoding('hierarchical')
 class HierarchicalFactorizedUNet(FactorizedUNet):
     "Two levels of factorization: K regions, each split into K2 by a second mask generator; the decoder runs on K*K2 leaves."
     def __init__(self, cfg:UNetConfig):
         super().__init__(cfg)
         self.K2 = cfg.K2
-        self.sub_mask_generator = Decoder(cfg, self.encoder.skip_chans, cfg.K2, zero_out=False)
-        with torch.no_grad():
-            for p in self.sub_mask_generator.out[-1].parameters(): p.mul_(cfg.mask_head_scale)
+        self.sub_mask_generator = mask_head(cfg, self.encoder.skip_chans, cfg.K2)
 
     def encode(self, x, t, y=None):
         "Eq. 2-4, then the second level: returns (emb, h_enc, h_mid, leaves (B, K*K2, H, W))."
@@ -68,10 +68,13 @@ class HierarchicalFactorizedUNet(FactorizedUNet):
         leaves = self.encode(x, t, y)[-1]
         return leaves if level == 2 else leaves.unflatten(1, (self.K, self.K2)).sum(2)
 
-# %% ../nbs/16_variants.ipynb #383d3d7a
-VARIANTS = dict(concat=ConcatDecoding, mask_mid=MidMaskDecoding, separate=SeparateDecoders)
-
-def variant_class(cfg:UNetConfig) -> type:
-    "The class `cfg` asks for (`decoding`, `K2`)."
-    if cfg.K2 > 1: return HierarchicalFactorizedUNet
-    return VARIANTS.get(cfg.decoding, FactorizedUNet)
+# %% ../nbs/16_variants.ipynb #4f3586d6
+@register_decoding('mask_all')
+class MaskAllDecoding(FactorizedUNet):
+    "Extension: branch k sees only region k, its h_mid as well as its skips masked by m_k (resized); then Eq. 7."
+    def _decode(self, emb, hs, h_mid, masks) -> torch.Tensor:
+        K = masks.shape[1]
+        mid, skips, e = self.branch_inputs(emb, hs, h_mid, masks)
+        m_mid = resize_masks(masks, [h_mid.shape[-2:]])[0].flatten(0, 1)[:, None]   # (B*K, 1, h, w), b-major like `mid`
+        eps_k = self.decoder(mid * m_mid, skips, e).unflatten(0, (-1, K))
+        return (eps_k * masks[:, :, None]).sum(1)

@@ -23,7 +23,7 @@ def _losses(run):
     return [int(r['step']) for r in rows], torch.tensor([float(r['loss']) for r in rows])
 
 def _train(out, preset, steps, bs, **kw):
-    from factorized_diffusion.cli import train_run
+    from factorized_diffusion.runs import train_run
     return train_run(out, data='builtin', preset=preset, train_preset='small', n_train=512, device='cuda', progress=False,
                      steps=steps, bs=bs, save_every=kw.pop('save_every', 10_000), **kw)
 
@@ -90,7 +90,7 @@ def test_resume_is_exact_on_gpu(tmp_path):
 @pytest.fixture(scope='module')
 def shipped():
     from factorized_diffusion.learner import load_model
-    from factorized_diffusion.cli import SHIPPED_CHECKPOINT
+    from factorized_diffusion.runs import SHIPPED_CHECKPOINT
     from factorized_diffusion.data import ShapesDataset
     ds = ShapesDataset(256, 32, 'test', 0)
     return load_model(SHIPPED_CHECKPOINT, device='cuda'), load_model(SHIPPED_CHECKPOINT, device='cpu'), ds

@@ -15,7 +15,7 @@ GOLDEN = Path(__file__).with_name('golden.json')
 RTOL = dict(losses=2e-4, raw_abs_sq=5e-5, ema_abs_sq=5e-5)   # a 1% larger learning rate moves them by 1e-3 and 1.5e-4
 
 def measure(arch:str, out:Path, **overrides) -> dict:
-    from factorized_diffusion.cli import train_run
+    from factorized_diffusion.runs import train_run
     torch.set_num_threads(1)
     model, learn, _ = train_run(out, 'builtin', 'tiny', 'tiny', arch, n_train=32, progress=False, device='cpu', **{'steps': 6, 'save_every': 6, **overrides})
     losses = [float(l.split(',')[1]) for l in (out / 'loss.csv').read_text().splitlines()[1:]]
