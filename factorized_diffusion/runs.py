@@ -4,12 +4,13 @@
 
 # %% auto #0
 __all__ = ['EXPECTED_ERRORS', 'PRESET_PAIRS', 'SHIPPED_CHECKPOINT', 'cli_spelling', 'cli_errors', 'SampleGrid', 'get_data',
-           'report', 'preset_pair', 'default_train_preset', 'train_run', 'labelled_train', 'resolve_checkpoint',
+           'report', 'preset_pair', 'default_train_preset', 'Run', 'train_run', 'labelled_train', 'resolve_checkpoint',
            'sample_to_folder']
 
 # %% ../nbs/10b_runs.ipynb #ca12738d
 import contextlib, json, os, re, sys
 from pathlib import Path
+from typing import NamedTuple
 from .core import show_images, image_mask_rows, overlay_masks, RunLocked, CALLBACK_ORDER   # first: imports fastai quietly
 from fastai.callback.core import Callback
 from fastai.torch_core import rank_distrib
@@ -145,10 +146,16 @@ def preset_pair(preset:str) -> tuple:
 
 def default_train_preset(preset:str) -> str: return preset_pair(preset)[1]
 
+class Run(NamedTuple):
+    "What `train_run` returns: the model to use (EMA weights when kept, in eval mode), the learner, the evaluation sets (or None)."
+    model: torch.nn.Module
+    learn: object
+    evalsets: tuple|None
+
 def train_run(out, data:str='builtin', preset:str='small32', train_preset:str=None, arch:str='factorized', masks:str=None,
               n_train:int=2048, resume:bool=True, eval_every:int=0, sample_every:int=0, device=None, progress:bool=True,
               skip_bad:bool=False, model_overrides:dict=None, eval_raw:bool=False, **train_overrides):
-    "Everything `fd_train` does, as a function: returns (model for inference, learner, eval sets)."
+    "Everything `fd_train` does, as a function: returns `Run(model, learn, evalsets)`."
     out = Path(out)
     mcfg = unet_config(preset_pair(preset)[0], **(model_overrides or {}))
     tp = train_preset or default_train_preset(preset)
@@ -163,9 +170,9 @@ def train_run(out, data:str='builtin', preset:str='small32', train_preset:str=No
             if not resuming and (out / 'curve.csv').exists(): (out / 'curve.csv').unlink()
             cbs.append(SegmentationCurve(*evalsets, every=eval_every, csv_path=out / 'curve.csv', raw=eval_raw))
         if sample_every: cbs.append(SampleGrid(out, sample_every))
-    learn, model, ema = train(out, mcfg, tcfg, tr, va, arch=arch, resume=resume, device=device, extra_cbs=cbs, progress=progress)
+    model, learn, ema = train(out, mcfg, tcfg, tr, va, arch=arch, resume=resume, device=device, extra_cbs=cbs, progress=progress)
     infer = ema.ema.module if ema is not None else model
-    return infer.eval(), learn, evalsets
+    return Run(infer.eval(), learn, evalsets)
 
 
 # %% ../nbs/10b_runs.ipynb #e355bbf2

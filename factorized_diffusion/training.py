@@ -7,10 +7,12 @@ from __future__ import annotations
 import contextlib, csv, dataclasses, json, math, os, random, shutil, signal, threading, time, warnings
 from dataclasses import dataclass, asdict
 from pathlib import Path
+from typing import NamedTuple
 import numpy as np
 import torch
 from torch.optim.swa_utils import AveragedModel
 from fastai.callback.core import Callback
+from fastai.learner import Learner
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.training import GradientClip
 from fastai.callback.channelslast import ChannelsLast
@@ -26,7 +28,7 @@ from .augment import Augment, MaskEquivariance
 
 # %% auto #0
 __all__ = ['TRAIN_PRESETS', 'TrainConfig', 'ema_decay_at', 'EMACallback', 'LRWarmup', 'SeededDL', 'seeded_dls', 'SetEpoch',
-           'steps_per_epoch', 'save_checkpoint', 'find_checkpoint', 'LossLog', 'NaNGuard', 'train']
+           'steps_per_epoch', 'save_checkpoint', 'find_checkpoint', 'LossLog', 'NaNGuard', 'Trained', 'train']
 
 # %% ../nbs/10_training.ipynb #9c633207
 @dataclass
@@ -283,9 +285,15 @@ def _tensorboard_cb(run_dir):
 
 
 # %% ../nbs/10_training.ipynb #3fa16a83
+class Trained(NamedTuple):
+    "What `train` returns, in the order `train_run` (`10b_runs`) returns its own: the model first, then the learner."
+    model: torch.nn.Module   # the raw (not averaged) weights
+    learn: Learner            # the fastai Learner (`learn.train_iter`: steps done; `learn.ema_model`: the EMA weights or None)
+    ema: Callback|None        # the EMA callback, None when training keeps no EMA
+
 def train(run_dir, mcfg:UNetConfig, tcfg:TrainConfig, train_ds, valid_ds, arch:str='factorized', resume:bool=True,
           device=None, extra_cbs=None, progress:bool=True):
-    "Train (or resume) a `arch` model on `train_ds` into `run_dir`, holding its `RunLock`; see the notebook for what is saved."
+    "Train (or resume) a `arch` model on `train_ds` into `run_dir`, holding its `RunLock`; returns `Trained(model, learn, ema)`."
     run_dir = Path(run_dir)
     probe = run_dir / f'.write_test.{os.getpid()}'   # one per process: DDP ranks check at the same moment
     try: run_dir.mkdir(parents=True, exist_ok=True); probe.touch(); probe.unlink()
@@ -348,7 +356,7 @@ def _train(run_dir, mcfg, tcfg, train_ds, valid_ds, arch, resume, device, extra_
     stopper = _StopOnCtrlC()
     cbs_fit = [_Checkpoint(save), stopper] + list(extra_cbs or [])
     learn.start_step = start
-    if start >= tcfg.steps: learn.train_iter = start; return learn, model, ema      # finished already: nothing to train
+    if start >= tcfg.steps: learn.train_iter = start; return Trained(model, learn, ema)      # finished already: nothing to train
     n_iter = steps_per_epoch(learn)
     if start and rank_distrib() == 0: print(f"resuming {run_dir} at step {start} of {tcfg.steps} ({tcfg.steps - start} to go)")
     quiet = contextlib.ExitStack()
@@ -366,5 +374,5 @@ def _train(run_dir, mcfg, tcfg, train_ds, valid_ds, arch, resume, device, extra_
         raise
     finally:
         for s, h in old_handlers.items(): signal.signal(s, h)
-    return learn, model, ema
+    return Trained(model, learn, ema)
 

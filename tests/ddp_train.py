@@ -22,6 +22,6 @@ class Backend(Callback):
 
 tr, va = ShapesDataset(64, 16, 'train'), ShapesDataset(16, 16, 'valid')
 tcfg = TrainConfig(lr=1e-3, bs=16, steps=steps, seed=seed, ema_decay=0.9, save_every=1000, precision='fp32')
-learn, model, ema = train(out / 'run', unet_config('tiny'), tcfg, tr, va, device=device, progress=False, extra_cbs=[Backend()])
+model, learn, ema = train(out / 'run', unet_config('tiny'), tcfg, tr, va, device=device, progress=False, extra_cbs=[Backend()])
 torch.save(dict(raw={k: v.cpu() for k, v in model.state_dict().items()}, ema={k: v.cpu() for k, v in ema.ema.module.state_dict().items()},
                 step=learn.train_iter, backend=Backend.backend), out / f'rank{rank_distrib()}.pt')
