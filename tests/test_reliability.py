@@ -204,5 +204,5 @@ def test_disk_full_during_a_checkpoint(tmp_path, monkeypatch):
     assert json.loads((tmp_path / 'checkpoint' / 'run.json').read_text())['step'] == 2
     assert not (tmp_path / 'checkpoint.tmp').exists() and not (tmp_path / 'lock').exists()
     monkeypatch.undo()
-    learn, _, _ = training.train(tmp_path, unet_config('tiny'), tcfg, tr, va, device='cpu', progress=False)
+    _, learn, _ = training.train(tmp_path, unet_config('tiny'), tcfg, tr, va, device='cpu', progress=False)
     assert learn.train_iter == 6 and json.loads((tmp_path / 'checkpoint' / 'run.json').read_text())['step'] == 6
