@@ -120,8 +120,13 @@ DECODINGS:dict = {}
 "Decoding schemes by name: `UNetConfig.decoding` -> a `FactorizedUNet` subclass. 'hierarchical' is the `K2 > 1` model."
 
 def register_decoding(name:str):
-    "Class decorator: register a `FactorizedUNet` subclass as the decoding scheme `name`."
+    """Class decorator: register a `FactorizedUNet` subclass as the decoding scheme `name`. Another class under a taken
+    name is refused (it would change what every checkpoint of that name loads as); the same class again (a re-run cell,
+    a re-imported module) replaces its entry."""
     def _register(cls):
+        old = DECODINGS.get(name)
+        if old is not None and old.__qualname__ != cls.__qualname__:
+            raise ValueError(f"decoding {name!r} is already registered to {old.__qualname__}: choose another name")
         DECODINGS[name] = cls
         return cls
     return _register
@@ -136,7 +141,7 @@ def factorized_model(cfg:UNetConfig) -> FactorizedUNet:
     """The factorized U-Net `cfg` asks for: `DECODINGS[cfg.decoding]`, or the hierarchical model when `cfg.K2 > 1`.
     The learner (`06_learner`) imports `16_variants`, so every scheme is registered wherever a model is trained or loaded."""
     name = 'hierarchical' if cfg.K2 > 1 else cfg.decoding
-    if name not in DECODINGS:
+    if name not in DECODINGS or (cfg.K2 == 1 and name == 'hierarchical'):
         hint = '' if 'concat' in DECODINGS else " (Table 6's schemes register when factorized_diffusion.variants is imported)"
         raise ValueError(f"decoding must be one of {decoding_names()}, got {cfg.decoding!r}{hint}")
     return DECODINGS[name](cfg)

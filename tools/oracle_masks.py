@@ -5,7 +5,7 @@ initial weights, the same batches, timesteps and noise in every run. Then scores
 (image, t, noise) triples. If masks that follow the objects do not give a lower loss than masks that split the image by
 position, no optimiser setting can make the mask generator prefer objects: the objective itself does not.
 
-    python tools/oracle_masks.py --out data/textures/oracle --steps 300
+    python tools/oracle_masks.py --out runs/oracle --preset small32 --steps 300 --n_eval 512   # then copy runs/oracle/shared.* to data/textures/oracle/
 
 Mask kinds (K = 3):
 - `object`: the exact masks, [object, background, empty];
@@ -15,13 +15,13 @@ Mask kinds (K = 3):
 
 `--decoding` picks the registered decoding scheme the decoder uses (`shared`, the paper's; `mask_all` also masks h_mid).
 """
-import argparse, csv, json, time
+import csv, json, time
 from pathlib import Path
 import torch
 from fastcore.script import call_parse
 from factorized_diffusion.unet import unet_config
 from factorized_diffusion.factorized import factorized_model
-from factorized_diffusion.learner import MODEL_KINDS  # noqa: F401  (registers the decoding schemes of 16_variants)
+import factorized_diffusion.variants  # noqa: F401  (registers the decoding schemes of 16_variants)
 from factorized_diffusion.scheduler import DDPMScheduler
 from factorized_diffusion.textures import TexturesDataset
 from factorized_diffusion.data import ShapesDataset
@@ -44,7 +44,7 @@ def eps_hat(model, x, t, m):
     return model.decode(emb, hs, model.middle(hs[-1], emb), m)
 
 @call_parse
-def main(out:str='data/textures/oracle', steps:int=300, bs:int=32, lr:float=5e-4, preset:str='fast32', data:str='textures',
+def main(out:str='runs/oracle', steps:int=300, bs:int=32, lr:float=5e-4, preset:str='small32', data:str='textures',
          kinds:str='object,position,uniform,single', decoding:str='shared', n_train:int=2000, n_eval:int=256, seed:int=0):
     torch.manual_seed(seed)
     ds_cls = dict(textures=TexturesDataset, builtin=ShapesDataset)[data]
