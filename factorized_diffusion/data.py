@@ -95,7 +95,7 @@ def shapes_dls(n_train:int=2000, n_valid:int=256, size:int=32, bs:int=32, seed:i
     va = ShapesDataset(n_valid, size, 'valid', seed, with_labels, **kwargs)
     return DataLoaders.from_dsets(tr, va, bs=bs, device=device, drop_last=True, num_workers=0)
 
-# %% ../nbs/05_data.ipynb #a0968fa0
+# %% ../nbs/05_data.ipynb #c0badc3d
 import warnings
 from pathlib import Path
 from PIL import Image, UnidentifiedImageError
@@ -125,6 +125,8 @@ def _resize_crop(im:Image.Image, size:int, resample) -> Image.Image:
     w, h = im.size; l, t = (w - size) // 2, (h - size) // 2
     return im.crop((l, t, l + size, t + size))
 
+
+# %% ../nbs/05_data.ipynb #00977530
 def read_image(f, noted:set=None) -> Image.Image:
     "Open image file `f` as 8-bit RGB; an unreadable file raises a ValueError that names it."
     try:
@@ -139,6 +141,8 @@ def binary_mask(f) -> np.ndarray:
     except (OSError, UnidentifiedImageError, ValueError) as e:
         raise ValueError(f"cannot read mask {f} ({e}): remove or replace the file") from e
 
+
+# %% ../nbs/05_data.ipynb #0fba4067
 class FileDataset(Dataset):
     """Images from `files` as (3,S,S) tensors in [-1,1], resized on the short side and centre-cropped to `size`.
     With `masks` (one entry per image, read by `read_mask` into class ids), items are (image, mask (1,S,S) float);
@@ -181,6 +185,8 @@ class FileDataset(Dataset):
         items = [self[i] for i in (progress_bar(idx) if progress else idx)]
         return tuple(torch.stack(z) for z in zip(*items))
 
+
+# %% ../nbs/05_data.ipynb #35fcab6f
 def _visible(p:Path, root:Path) -> bool:
     "False for hidden files and anything in a hidden folder under `root` (macOS `._x.jpg`, `.ipynb_checkpoints/`, `.git/`)."
     return not any(part.startswith('.') for part in p.relative_to(root).parts)
@@ -200,3 +206,4 @@ class ImageFolder(FileDataset):
             if missing: raise ValueError(f"{len(missing)} images have no mask in {self.mask_path} (same relative path and stem), e.g. {missing[0]}")
             masks = [found[f.relative_to(self.path).with_suffix('')] for f in files]
         super().__init__(files, size, masks, skip_bad=skip_bad, name=f'image folder {self.path}')
+
