@@ -152,6 +152,7 @@ CALLBACK_ORDER = dict(
     augment      = -6,   # Augment (10a_augment): changes the clean batch before DDPMCallback noises it
     ddpm         = -5,   # DDPMCallback (06_learner): draws t and the noise, makes the loss target
     lr_warmup    = -4,   # LRWarmup (10_training): sets the learning rate before the optimiser step
+    mask_warmup  = -3,   # MaskWarmup (10_training): freezes or releases the mask generator before the step is computed
     tensorboard  = 51,   # fastai's TensorBoardCallback (10_training, TrainConfig.tensorboard): logs the loss the Recorder (50) has smoothed
     nan_guard    = 60,   # NaNGuard (10_training): checks the loss after fastai's Recorder (50) has logged it
     ema          = 70,   # EMACallback (10_training): averages the weights of the step just taken

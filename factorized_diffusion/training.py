@@ -27,8 +27,9 @@ from .learner import ddpm_learner, save_model, config_diff, MODEL_KINDS, model_k
 from .augment import Augment, MaskEquivariance
 
 # %% auto #0
-__all__ = ['TRAIN_PRESETS', 'TrainConfig', 'ema_decay_at', 'EMACallback', 'LRWarmup', 'SeededDL', 'seeded_dls', 'SetEpoch',
-           'steps_per_epoch', 'save_checkpoint', 'find_checkpoint', 'LossLog', 'NaNGuard', 'Trained', 'train']
+__all__ = ['TRAIN_PRESETS', 'TrainConfig', 'ema_decay_at', 'EMACallback', 'LRWarmup', 'MaskWarmup', 'SeededDL', 'seeded_dls',
+           'SetEpoch', 'steps_per_epoch', 'save_checkpoint', 'find_checkpoint', 'LossLog', 'NaNGuard', 'Trained',
+           'train']
 
 # %% ../nbs/10_training.ipynb #9c633207
 @dataclass
@@ -50,6 +51,7 @@ class TrainConfig:
     # options studied in 25_recipe; the defaults are the paper's behaviour
     warmup:int = 0             # linear learning-rate warm-up over this many steps (0: none, as in the paper)
     t_power:float = 1.         # training timesteps t = floor(T u^p): 1 = uniform (paper), >1 favours low noise
+    mask_warmup:int = 0        # factorized model: the mask generator stays at its initial weights for this many steps (0: trains from the start, the paper)
     ema_halflife:float = 0.    # >0: EMA half-life in training images, overriding ema_decay (decay = 0.5 ** (bs / halflife))
     decode_chunk:int = 0       # factorized model: images per call of the folded decoder; 0: automatic from the device and image size (04_factorized), -1: all at once
     checkpoint_decoder:bool = False # factorized model: recompute the decoder in the backward pass instead of storing its activations (same result; paper64 stores 37% as much; 04_factorized)
@@ -63,7 +65,7 @@ class TrainConfig:
     def __post_init__(self):
         for k in ('lr', 'bs', 'steps', 'save_every', 't_power'):
             if getattr(self, k) <= 0: raise ValueError(f"TrainConfig.{k} must be positive, got {getattr(self, k)}")
-        for k in ('warmup', 'ema_halflife', 'shift', 'zoom', 'equivariance'):
+        for k in ('warmup', 'mask_warmup', 'ema_halflife', 'shift', 'zoom', 'equivariance'):
             if getattr(self, k) < 0: raise ValueError(f"TrainConfig.{k} must be >= 0, got {getattr(self, k)}")
         if self.decode_chunk < -1: raise ValueError(f"TrainConfig.decode_chunk must be -1 (all), 0 (automatic) or positive, got {self.decode_chunk}")
         if not 0 <= self.ema_decay < 1: raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
@@ -116,6 +118,22 @@ class LRWarmup(Callback):
     def __init__(self, lr:float, steps:int): self.lr, self.steps = lr, steps
     def before_batch(self):
         if self.training: self.opt.set_hyper('lr', self.lr * min(1., (self.train_iter + 1) / self.steps))
+
+# %% ../nbs/10_training.ipynb #1f5a73b3
+class MaskWarmup(Callback):
+    "The mask generator(s) of a factorized model get no gradient (stay at their weights) during the first `steps` steps."
+    order = CALLBACK_ORDER['mask_warmup']
+    def __init__(self, steps:int): self.steps = steps
+    def _heads(self):
+        m = getattr(self.model, 'module', self.model)
+        m = getattr(m, '_orig_mod', m)                        # torch.compile's wrapper
+        return [h for h in (getattr(m, 'mask_generator', None), getattr(m, 'sub_mask_generator', None)) if h is not None]
+    def before_batch(self):
+        if not self.training: return
+        frozen = self.train_iter < self.steps
+        for h in self._heads(): h.requires_grad_(not frozen)
+    def after_fit(self):
+        for h in self._heads(): h.requires_grad_(True)
 
 # %% ../nbs/10_training.ipynb #60efdd60
 class SeededDL(TfmdDL):
@@ -338,6 +356,7 @@ def _train(run_dir, mcfg, tcfg, train_ds, valid_ds, arch, resume, device, extra_
     cbs = [SetEpoch(start), NaNGuard(run_dir)] + ([ema] if ema else [])
     if tcfg.grad_clip: cbs.append(GradientClip(tcfg.grad_clip))
     if tcfg.warmup: cbs.append(LRWarmup(tcfg.lr, tcfg.warmup))
+    if tcfg.mask_warmup and arch == 'factorized': cbs.append(MaskWarmup(tcfg.mask_warmup))
     if tcfg.flip or tcfg.shift or tcfg.zoom: cbs.append(Augment(tcfg.seed, tcfg.flip, tcfg.shift, tcfg.zoom))
     if tcfg.equivariance and arch == 'factorized': cbs.append(MaskEquivariance(tcfg.equivariance, tcfg.seed))
     if tcfg.channels_last: cbs.append(ChannelsLast())
