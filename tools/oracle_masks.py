@@ -15,16 +15,16 @@ Mask kinds (K = 3):
 
 `--decoding` picks the registered decoding scheme the decoder uses (`shared`, the paper's; `mask_all` also masks h_mid).
 """
-import csv, json, time
+import csv, importlib, json, time
 from pathlib import Path
 import torch
 from fastcore.script import call_parse
 from factorized_diffusion.unet import unet_config
 from factorized_diffusion.factorized import factorized_model
-import factorized_diffusion.variants  # noqa: F401  (registers the decoding schemes of 16_variants)
 from factorized_diffusion.scheduler import DDPMScheduler
 from factorized_diffusion.textures import TexturesDataset
 from factorized_diffusion.data import ShapesDataset
+importlib.import_module("factorized_diffusion.variants")   # registers the decoding schemes of 16_variants
 
 def fixed_masks(kind:str, gt:torch.Tensor, K:int=3) -> torch.Tensor:
     "(B,K,H,W) masks of `kind` for ground-truth masks `gt` (B,1,H,W)."
