@@ -73,10 +73,10 @@ class HierarchicalFactorizedUNet(FactorizedUNet):
 # %% ../nbs/16_variants.ipynb #4f3586d6
 @register_decoding('mask_all')
 class MaskAllDecoding(FactorizedUNet):
-    "Extension: branch k sees only region k, its h_mid as well as its skips masked by m_k (resized); then Eq. 7."
-    def _decode(self, emb, hs, h_mid, masks) -> torch.Tensor:
-        K = masks.shape[1]
-        mid, skips, e = self.branch_inputs(emb, hs, h_mid, masks)
+    "Extension: branch k sees only region k, its h_mid as well as its skips masked by m_k (resized); then Eq. 7 as in the paper."
+    @staticmethod
+    def branch_inputs(emb, hs, h_mid, masks) -> tuple:
+        "The paper's folded branch inputs (Eq. 6), with h_mid also masked by each branch's resized mask."
+        mid, skips, e = FactorizedUNet.branch_inputs(emb, hs, h_mid, masks)
         m_mid = resize_masks(masks, [h_mid.shape[-2:]])[0].flatten(0, 1)[:, None]   # (B*K, 1, h, w), b-major like `mid`
-        eps_k = self.decoder(mid * m_mid, skips, e).unflatten(0, (-1, K))
-        return (eps_k * masks[:, :, None]).sum(1)
+        return mid * m_mid, skips, e
