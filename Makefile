@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 export OMP_NUM_THREADS ?= 2
 export MPLBACKEND ?= Agg
 
-.PHONY: demo test env export docs readme clean gpu
+.PHONY: demo test env export docs readme clean gpu textures
 env: $(VENV)/.installed
 $(VENV)/.installed: settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ gpu: env
 
 export: env
 	$(BIN)/nbdev_export
+
+# The harder textured data (issue 16, nbs/27_texture_study.ipynb): about 26 CPU minutes of training from the shipped
+# shapes model (--preset textures32), then its scores next to GrabCut and colour K-means on the same held-out images
+textures: env
+	$(BIN)/fd_train --out runs/textures --data textures --preset textures32 --eval_every 100 --report_after False
+	$(BIN)/fd_segment runs/textures --data textures --baselines True --supervised_steps 0 --out runs/textures_segment
 
 # README.md from nbs/index.ipynb (settings.ini readme_nb; nbdev_readme needs Quarto, which cannot be installed here)
 readme: env

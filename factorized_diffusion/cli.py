@@ -28,8 +28,8 @@ from .runs import (cli_errors, get_data, report, default_train_preset, train_run
 def fd_train(out:str='runs/train',        # run folder: checkpoint/, loss.csv, curve.csv, pictures
              data:str='builtin',          # 'builtin' (procedural shapes), 'textures' (the harder built-in data, 26_textures), NAME:PATH (flowers, cub, ffhq, celebamask, imagenet, voc, davis) or a folder of images
              masks:str=None,              # optional folder of masks parallel to DATA (for scores); for imagenet the Pixel-ImageNet folder
-             preset:str='small32',        # model preset: tiny, small32, fast32 (the small-budget recipe), small64, paper64, paper128
-             train_preset:str=None,       # training preset: paper, small, fast, tiny (default: the one PRESET_PAIRS pairs with --preset)
+             preset:str='small32',        # model preset: tiny, small32, fast32 (the small-budget recipe), textures32 (small32 from the shipped shapes model, for textured data), small64, paper64, paper128
+             train_preset:str=None,       # training preset: paper, small, fast, from_shapes, tiny (default: the one PRESET_PAIRS pairs with --preset)
              arch:str='factorized',       # 'factorized' (the paper) or 'unet' (baseline DDPM)
              n_train:int=2048,            # training images of the built-in data (builtin, textures)
              device:str=None,             # cpu, cuda, ... (default: cuda if available)
@@ -55,7 +55,7 @@ def fd_train(out:str='runs/train',        # run folder: checkpoint/, loss.csv, c
 
 # %% ../nbs/11_cli.ipynb #d89af55c
 @call_parse
-def fd_segment(checkpoint:str,             # a run folder, its checkpoint/ folder, a model.safetensors, or a student from fd_distill
+def fd_segment(checkpoint:str,             # a run folder, its checkpoint/ folder, a model.safetensors, a student from fd_distill, or a shipped model: shapes32, textures32
                data:str='builtin',          # 'builtin' (held-out shapes), 'textures' (held-out textured images), NAME:PATH (e.g. cub:/data/cub) or a folder of images
                masks:str=None,              # folder of masks parallel to DATA (required for an image folder); Pixel-ImageNet for imagenet
                n_eval:int=1000,             # at most this many test images (a seeded subset)

@@ -12,9 +12,9 @@ import matplotlib.pyplot as plt
 from fastcore.script import Param, bool_arg
 
 # %% auto #0
-__all__ = ['CALLBACK_ORDER', 'MASK_COLORS', 'set_seed', 'default_device', 'truncate_csv', 'RunLocked', 'RunLock',
-           'field_comments', 'config_options', 'config_values', 'config_from', 'to_display', 'set_mask_colors',
-           'colorize_masks', 'overlay_masks', 'show_images', 'image_mask_rows']
+__all__ = ['CALLBACK_ORDER', 'MASK_COLORS', 'set_seed', 'default_device', 'truncate_csv', 'last_csv_value', 'RunLocked',
+           'RunLock', 'field_comments', 'config_options', 'config_values', 'config_from', 'to_display',
+           'set_mask_colors', 'colorize_masks', 'overlay_masks', 'show_images', 'image_mask_rows']
 
 # %% ../nbs/00_core.ipynb #f4d2ed8f
 # fastai 2.8.7 calls torch.jit.script while `fastai.layers` is imported, and torch 2.14 flags that as deprecated: noise
@@ -48,6 +48,14 @@ def truncate_csv(path, step:int, col:str='step') -> int:
     with open(tmp, 'w', newline='') as f: csv.writer(f).writerows(keep)
     os.replace(tmp, path)
     return len(rows) - len(keep)
+
+def last_csv_value(path, col:str) -> float:
+    "The `col` value of the last row of CSV file `path` (0 when the file, the column or any row is missing): where a resumed log's clock restarts."
+    path = Path(path)
+    if not path.exists(): return 0.
+    with open(path, newline='') as f: rows = [r for r in csv.reader(f) if r]
+    if len(rows) < 2 or col not in rows[0]: return 0.
+    return float(rows[-1][rows[0].index(col)])
 
 # %% ../nbs/00_core.ipynb #5e3ec1b6
 class RunLocked(RuntimeError): "Another live process holds this run folder."

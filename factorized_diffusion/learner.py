@@ -22,8 +22,9 @@ from .factorized import FactorizedUNet, factorized_model
 importlib.import_module('factorized_diffusion.variants')   # registers Table 6's decodings, the hierarchical model and our extensions (16_variants)
 
 # %% auto #0
-__all__ = ['MODEL_KINDS', 'KIND_MODULES', 'DDPMCallback', 'StopAfter', 'ddpm_learner', 'ema_or_raw', 'tensorboard_writer',
-           'fit_steps', 'model_kind', 'save_model', 'read_meta', 'config_diff', 'load_model']
+__all__ = ['MODEL_KINDS', 'KIND_MODULES', 'SHIPPED_WEIGHTS', 'DDPMCallback', 'StopAfter', 'ddpm_learner', 'ema_or_raw',
+           'tensorboard_writer', 'fit_steps', 'model_kind', 'save_model', 'read_meta', 'config_diff', 'load_model',
+           'shipped_or_path', 'init_from']
 
 # %% ../nbs/06_learner.ipynb #84d19160
 class DDPMCallback(Callback):
@@ -158,3 +159,24 @@ def load_model(path, cfg:UNetConfig=None, device=None):
     model = build(saved)
     model.load_state_dict(load_file(str(path)))
     return model.to(default_device(device)).eval()
+
+# %% ../nbs/06_learner.ipynb #15e0be5a
+_DATA = Path(importlib.import_module('factorized_diffusion').__file__).resolve().parent.parent / 'data'
+SHIPPED_WEIGHTS = dict(shapes32=_DATA / 'shapes32_factorized.safetensors', textures32=_DATA / 'textures32_factorized.safetensors')
+"Checkpoints shipped in the repository's `data/` (a git checkout or editable install), by the name `init_from` and `fd_segment` accept."
+
+def shipped_or_path(path) -> Path:
+    "`path` as a Path; a name in `SHIPPED_WEIGHTS` (and no file or folder of that name here) is that shipped file."
+    return SHIPPED_WEIGHTS[str(path)] if str(path) in SHIPPED_WEIGHTS and not Path(path).exists() else Path(path)
+
+def init_from(model, path):
+    "Load the weights at `path` (a `save_model` file, a run or checkpoint folder, or a name in `SHIPPED_WEIGHTS`) into `model`; same kind and config."
+    p = shipped_or_path(path)
+    if p.is_dir(): p = next((q for q in (p / 'checkpoint' / 'model.safetensors', p / 'model.safetensors') if q.exists()), p / 'model.safetensors')
+    md = read_meta(p)
+    saved = type(model.cfg).from_dict(md['config']).to_dict() if md['kind'] == model_kind(model) else {}
+    if md['kind'] != model_kind(model) or (d := config_diff(saved, model.cfg.to_dict())):
+        raise ValueError(f"cannot start from {p}: it holds a {md['kind']} model" + (f" with other settings, fields (saved, this run): {d}" if saved else '')
+                         + "; pass weights of the same preset and options, or leave init empty for a random start")
+    model.load_state_dict(load_file(str(p)))
+    return model

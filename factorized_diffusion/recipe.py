@@ -41,8 +41,11 @@ TEXTURE_OPTIONS = {
     'K=2':                         dict(model=dict(K=2)),
     'K=4':                         dict(model=dict(K=4)),
     't_power 2 (more low t)':      dict(train=dict(t_power=2.)),
+    'mask warm-up 200':            dict(train=dict(mask_warmup=200)),
+    'start from the shapes model (small32)': dict(preset='small32', train=dict(init='shapes32')),
 }
-"The options of the study on the harder built-in data (`26_textures`, `27_texture_study`), each against the `fast32` recipe."
+"""The options of the study on the harder built-in data (`26_textures`, `27_texture_study`), each against the `fast32` recipe;
+`preset` (optional) swaps the model preset, here for the one the shipped shapes model has."""
 
 STUDIES = dict(
     shapes=dict(options=OPTIONS, data='builtin', preset='small32', train_preset='small'),
@@ -60,7 +63,7 @@ def run_option(out, name:str, opt:dict, steps:int=400, eval_every:int=100, seed:
         r = json.loads(rfile.read_text())
         if r['steps'] == steps and r['seed'] == seed and r.get('data', 'builtin') == data: return r
     t0 = time.time()
-    model, learn, _ = train_run(run, data=data, preset=preset, train_preset=train_preset, steps=steps, seed=seed, eval_every=eval_every,
+    model, learn, _ = train_run(run, data=data, preset=opt.get('preset', preset), train_preset=train_preset, steps=steps, seed=seed, eval_every=eval_every,
                                 eval_raw=True, device=device, progress=progress, model_overrides=opt.get('model'),
                                 **opt.get('train', {}))
     curve = pd.read_csv(run / 'curve.csv').drop_duplicates('step', keep='last')

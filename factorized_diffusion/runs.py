@@ -15,13 +15,12 @@ from .core import show_images, image_mask_rows, overlay_masks, RunLocked, CALLBA
 from fastai.callback.core import Callback
 from fastai.torch_core import rank_distrib
 import torch
-import factorized_diffusion
 from .scheduler import DDPMScheduler
 from .unet import unet_config
 from .data import ImageFolder
 from .textures import BUILTIN_DATA, eval_splits
 from .datasets import parse_data, dataset_splits, DATASETS, EVAL_SPLITS
-from .learner import ema_or_raw, tensorboard_writer
+from .learner import ema_or_raw, tensorboard_writer, SHIPPED_WEIGHTS, shipped_or_path
 from .segment import segment, multiclass_scores, evaluate_segmentation, format_scores, plot_segmentation, SegmentationCurve
 from .sampling import ddpm_sample, ddim_sample
 from .training import TrainConfig, TRAIN_PRESETS, train, find_checkpoint, LossLog
@@ -136,9 +135,11 @@ def report(model, out, evalsets, name:str='', n_samples:int=8, sample_T:int=1000
 
 # %% ../nbs/10b_runs.ipynb #7f017f86
 PRESET_PAIRS = dict(paper64=('paper64', 'paper'), paper128=('paper128', 'paper'), small32=('small32', 'small'),
-                    small64=('small64', 'small'), fast32=('fast32', 'fast'), tiny=('tiny', 'small'))
+                    small64=('small64', 'small'), fast32=('fast32', 'fast'), tiny=('tiny', 'small'),
+                    textures32=('small32', 'from_shapes'))
 """Named (model preset, training preset) pairs: `--preset NAME` trains the model `UNET_PRESETS[m]` with `TRAIN_PRESETS[t]`
-(`paper`: Section 4; `fast`: the 25_recipe recipe; `small`: the shipped checkpoint's). A new preset is one entry here."""
+(`paper`: Section 4; `fast`: the 25_recipe recipe; `small`: the shipped checkpoint's; `from_shapes`: `small` started
+from the shipped shapes model, the recipe `27_texture_study` found for the textured data). A new preset is one entry here."""
 
 def preset_pair(preset:str) -> tuple:
     "(model preset, training preset) named `preset` (`PRESET_PAIRS`); a model preset without a pair trains with `small`."
@@ -192,8 +193,8 @@ def labelled_train(data:str, size:int, masks:str=None, n:int=2048, seed:int=0):
 
 # %% ../nbs/10b_runs.ipynb #e6d74cd8
 def resolve_checkpoint(checkpoint) -> Path:
-    "A run folder, a checkpoint folder or a .safetensors file -> the weights file to load."
-    p = Path(checkpoint)
+    "A run folder, a checkpoint folder, a .safetensors file or a name in `SHIPPED_WEIGHTS` -> the weights file to load."
+    p = shipped_or_path(checkpoint)
     if p.is_dir() and not (p / 'model.safetensors').exists() and (ck := find_checkpoint(p)) is not None: return ck / 'model.safetensors'
     return p / 'model.safetensors' if p.is_dir() else p
 
@@ -219,6 +220,6 @@ def sample_to_folder(model, out, n:int=16, bs:int=16, sampler:str='ddpm', steps:
 
 
 # %% ../nbs/10b_runs.ipynb #ad0f1088
-SHIPPED_CHECKPOINT = Path(factorized_diffusion.__file__).resolve().parent.parent / 'data' / 'shapes32_factorized.safetensors'
+SHIPPED_CHECKPOINT = SHIPPED_WEIGHTS['shapes32']
 "The checkpoint shipped in the repository's `data/` (present in a git checkout or editable install)."
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from fastprogress.fastprogress import progress_bar
 from fastai.callback.core import Callback
-from .core import show_images, overlay_masks, truncate_csv, CALLBACK_ORDER
+from .core import show_images, overlay_masks, truncate_csv, last_csv_value, CALLBACK_ORDER
 from .learner import ema_or_raw, tensorboard_writer
 from .scheduler import DDPMScheduler
 
@@ -208,7 +208,8 @@ class SegmentationCurve(Callback):
     """Every `every` training steps, score segmentation on fixed (valid, test) images; rows kept in `self.rows` and
     appended to `csv_path` (and logged to TensorBoard when training writes there). Scores the EMA weights when training keeps an EMA (`10_training`), else the raw weights;
     with `raw=True` it also scores the raw weights (columns `raw_strict_iou`, `raw_permissive_iou`), which shows what
-    the EMA's lag costs early in training. `train_seconds` is wall-clock time without the time spent scoring.
+    the EMA's lag costs early in training. `train_seconds` is wall-clock time without the time spent scoring; a resumed
+    run's clocks go on from its last kept row.
     `fg_position_share`, `min_position_share`, `fg_alignment` and `max_alignment` (`mask_dependence`) say whether the masks depend on the image."""
     order = CALLBACK_ORDER['curve']
     def __init__(self, valid, test, every:int=100, csv_path=None, t:int=30, raw:bool=False):
@@ -216,7 +217,10 @@ class SegmentationCurve(Callback):
         self.rows = []
     def before_fit(self):
         self.t0, self.eval_secs = time.time(), 0.
-        if self.csv_path is not None: truncate_csv(self.csv_path, self.train_iter)   # a resumed run: rows after its checkpoint go
+        if self.csv_path is not None:
+            truncate_csv(self.csv_path, self.train_iter)   # a resumed run: rows after its checkpoint go
+            secs = last_csv_value(self.csv_path, 'seconds')  # and its clocks go on from the last kept row
+            self.t0 -= secs; self.eval_secs = secs - last_csv_value(self.csv_path, 'train_seconds')
     def after_batch(self):
         if self.training and self.train_iter % self.every == 0: self.measure()
     def _ema(self): return getattr(self.learn, 'ema_model', None)   # set by EMACallback (10_training) when training keeps an EMA

@@ -20,10 +20,10 @@ from fastai.data.core import TfmdDL, DataLoaders
 from fastai.torch_core import rank_distrib, num_distrib
 from fastcore.foundation import L
 from safetensors.torch import load_file
-from .core import set_seed, default_device, truncate_csv, RunLock, CALLBACK_ORDER
+from .core import set_seed, default_device, truncate_csv, last_csv_value, RunLock, CALLBACK_ORDER
 from .distributed import ddp_device, is_distributed, setup_distributed
 from .unet import UNetConfig
-from .learner import ddpm_learner, save_model, config_diff, MODEL_KINDS, model_kind, StopAfter
+from .learner import ddpm_learner, save_model, config_diff, MODEL_KINDS, model_kind, StopAfter, init_from
 from .augment import Augment, MaskEquivariance
 
 # %% auto #0
@@ -51,6 +51,7 @@ class TrainConfig:
     # options studied in 25_recipe; the defaults are the paper's behaviour
     warmup:int = 0             # linear learning-rate warm-up over this many steps (0: none, as in the paper)
     t_power:float = 1.         # training timesteps t = floor(T u^p): 1 = uniform (paper), >1 favours low noise
+    init:str = ''              # start from these weights (a run folder or .safetensors of the same preset and options): a new run at step 0, fresh optimiser ('': random init, the paper)
     mask_warmup:int = 0        # factorized model: the mask generator stays at its initial weights for this many steps (0: trains from the start, the paper)
     ema_halflife:float = 0.    # >0: EMA half-life in training images, overriding ema_decay (decay = 0.5 ** (bs / halflife))
     decode_chunk:int = 0       # factorized model: images per call of the folded decoder; 0: automatic from the device and image size (04_factorized), -1: all at once
@@ -88,8 +89,10 @@ TRAIN_PRESETS = dict(
     tiny  = dict(lr=1e-3, bs=8, steps=10, ema_decay=0.9, save_every=5),
 )
 TRAIN_PRESETS['fast'] = {**TRAIN_PRESETS['small'], 'steps': 600, 'save_every': 100}   # 25_recipe: `small` for 600 steps, with the fast32 model
+TRAIN_PRESETS['from_shapes'] = {**TRAIN_PRESETS['fast'], 'steps': 1000, 'init': 'shapes32'}   # 27_texture_study: start from the shipped shapes model
 """Training presets: `paper` is Section 4's setting, `small` the one the shipped small32 checkpoint was trained with,
-`fast` the small-budget recipe measured in `25_recipe` (used with the `fast32` model preset)."""
+`fast` the small-budget recipe measured in `25_recipe` (used with the `fast32` model preset), `from_shapes` the
+recipe `27_texture_study` found for the textured data: `small` for 1000 steps from the shipped shapes model (small32)."""
 
 # %% ../nbs/10_training.ipynb #ac0ff6db
 def ema_decay_at(n:int, decay:float, warmup:bool=True) -> float:
@@ -237,7 +240,8 @@ def find_checkpoint(run_dir) -> Path|None:
 # %% ../nbs/10_training.ipynb #fda6c6c6
 class LossLog(Callback):
     """Append `step,loss,seconds` to a CSV file after every training step (line-buffered, so `tail -f` works).
-    With `append`, rows after the step training resumes from are dropped first: a step is never logged twice."""
+    With `append`, rows after the step training resumes from are dropped first: a step is never logged twice, and
+    `seconds` goes on from the last kept row (the clock of the whole run, not of this process)."""
     order = CALLBACK_ORDER['loss_log']
     def __init__(self, path, append:bool=False): self.path, self.append = Path(path), append
     def before_fit(self):
@@ -247,7 +251,7 @@ class LossLog(Callback):
         self.f = open(self.path, 'w' if new else 'a', newline='', buffering=1)
         self.w = csv.writer(self.f)
         if new: self.w.writerow(['step', 'loss', 'seconds'])
-        self.t0 = time.time()
+        self.t0 = time.time() - (0. if new else last_csv_value(self.path, 'seconds'))
     def after_batch(self):
         if self.training: self.w.writerow([self.train_iter, f'{self.loss.item():.6f}', f'{time.time() - self.t0:.2f}'])
     def after_fit(self): self.f.close()
@@ -348,6 +352,7 @@ def _train(run_dir, mcfg, tcfg, train_ds, valid_ds, arch, resume, device, extra_
     if tcfg.checkpoint_decoder: model.checkpoint_decoder = True     # same result, less memory (04_factorized)
     if ckpt is not None:
         model.load_state_dict(load_file(str(ckpt / 'raw.safetensors')))
+    elif tcfg.init: init_from(model, tcfg.init)                      # a new run from saved weights (06_learner)
     ema = EMACallback(model, tcfg.ema, tcfg.ema_warmup) if tcfg.ema > 0 else None
     if ema is not None and ckpt is not None:
         ema.ema.module.load_state_dict(load_file(str(ckpt / 'model.safetensors')))
