@@ -55,7 +55,8 @@ def last_csv_value(path, col:str) -> float:
     if not path.exists(): return 0.
     with open(path, newline='') as f: rows = [r for r in csv.reader(f) if r]
     if len(rows) < 2 or col not in rows[0]: return 0.
-    return float(rows[-1][rows[0].index(col)])
+    try: return float(rows[-1][rows[0].index(col)])
+    except (IndexError, ValueError): return 0.                     # a last row cut short by a kill
 
 # %% ../nbs/00_core.ipynb #5e3ec1b6
 class RunLocked(RuntimeError): "Another live process holds this run folder."

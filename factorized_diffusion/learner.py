@@ -172,7 +172,8 @@ def shipped_or_path(path) -> Path:
 def init_from(model, path):
     "Load the weights at `path` (a `save_model` file, a run or checkpoint folder, or a name in `SHIPPED_WEIGHTS`) into `model`; same kind and config."
     p = shipped_or_path(path)
-    if p.is_dir(): p = next((q for q in (p / 'checkpoint' / 'model.safetensors', p / 'model.safetensors') if q.exists()), p / 'model.safetensors')
+    if p.is_dir():   # a run folder (its checkpoint, or checkpoint.old when a swap was interrupted) or a checkpoint folder
+        p = next((q for q in (p / 'checkpoint' / 'model.safetensors', p / 'checkpoint.old' / 'model.safetensors', p / 'model.safetensors') if q.exists()), p / 'model.safetensors')
     md = read_meta(p)
     saved = type(model.cfg).from_dict(md['config']).to_dict() if md['kind'] == model_kind(model) else {}
     if md['kind'] != model_kind(model) or (d := config_diff(saved, model.cfg.to_dict())):

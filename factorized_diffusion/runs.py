@@ -16,7 +16,7 @@ from fastai.callback.core import Callback
 from fastai.torch_core import rank_distrib
 import torch
 from .scheduler import DDPMScheduler
-from .unet import unet_config
+from .unet import unet_config, UNET_PRESETS
 from .data import ImageFolder
 from .textures import BUILTIN_DATA, eval_splits
 from .datasets import parse_data, dataset_splits, DATASETS, EVAL_SPLITS
@@ -158,6 +158,7 @@ def train_run(out, data:str='builtin', preset:str='small32', train_preset:str=No
               skip_bad:bool=False, model_overrides:dict=None, eval_raw:bool=False, **train_overrides):
     "Everything `fd_train` does, as a function: returns `Run(model, learn, evalsets)`."
     out = Path(out)
+    if preset not in PRESET_PAIRS and preset not in UNET_PRESETS: raise ValueError(f"unknown preset {preset!r}; choose from {list(PRESET_PAIRS)}")
     mcfg = unet_config(preset_pair(preset)[0], **(model_overrides or {}))
     tp = train_preset or default_train_preset(preset)
     if tp not in TRAIN_PRESETS: raise ValueError(f"unknown train preset {tp!r}; choose from {list(TRAIN_PRESETS)}")

@@ -209,7 +209,8 @@ class SegmentationCurve(Callback):
     appended to `csv_path` (and logged to TensorBoard when training writes there). Scores the EMA weights when training keeps an EMA (`10_training`), else the raw weights;
     with `raw=True` it also scores the raw weights (columns `raw_strict_iou`, `raw_permissive_iou`), which shows what
     the EMA's lag costs early in training. `train_seconds` is wall-clock time without the time spent scoring; a resumed
-    run's clocks go on from its last kept row.
+    run's clocks go on from its last kept row (time trained after that row and before the checkpoint, when `every` does
+    not divide the checkpoint interval, is not counted).
     `fg_position_share`, `min_position_share`, `fg_alignment` and `max_alignment` (`mask_dependence`) say whether the masks depend on the image."""
     order = CALLBACK_ORDER['curve']
     def __init__(self, valid, test, every:int=100, csv_path=None, t:int=30, raw:bool=False):
