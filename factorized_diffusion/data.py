@@ -125,7 +125,6 @@ def _resize_crop(im:Image.Image, size:int, resample) -> Image.Image:
     w, h = im.size; l, t = (w - size) // 2, (h - size) // 2
     return im.crop((l, t, l + size, t + size))
 
-
 # %% ../nbs/05_data.ipynb #00977530
 def read_image(f, noted:set=None) -> Image.Image:
     "Open image file `f` as 8-bit RGB; an unreadable file raises a ValueError that names it."
@@ -140,7 +139,6 @@ def binary_mask(f) -> np.ndarray:
         with Image.open(f) as m: m.load(); return (np.asarray(m.convert('L')) > 0).astype(np.uint8)
     except (OSError, UnidentifiedImageError, ValueError) as e:
         raise ValueError(f"cannot read mask {f} ({e}): remove or replace the file") from e
-
 
 # %% ../nbs/05_data.ipynb #0fba4067
 class FileDataset(Dataset):
@@ -185,7 +183,6 @@ class FileDataset(Dataset):
         items = [self[i] for i in (progress_bar(idx) if progress else idx)]
         return tuple(torch.stack(z) for z in zip(*items))
 
-
 # %% ../nbs/05_data.ipynb #35fcab6f
 def _visible(p:Path, root:Path) -> bool:
     "False for hidden files and anything in a hidden folder under `root` (macOS `._x.jpg`, `.ipynb_checkpoints/`, `.git/`)."
@@ -206,4 +203,3 @@ class ImageFolder(FileDataset):
             if missing: raise ValueError(f"{len(missing)} images have no mask in {self.mask_path} (same relative path and stem), e.g. {missing[0]}")
             masks = [found[f.relative_to(self.path).with_suffix('')] for f in files]
         super().__init__(files, size, masks, skip_bad=skip_bad, name=f'image folder {self.path}')
-

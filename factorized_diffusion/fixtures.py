@@ -51,7 +51,6 @@ def cub(root, n:int=10) -> dict:
         (base / f).write_text('\n'.join(rows) + '\n')
     return truth
 
-
 # %% ../nbs/15_fixtures.ipynb #690c9bd0
 def ffhq(root, n:int=6, with_json:bool=True) -> list:
     "images1024x1024/00000/00000.png ... and ffhq-dataset-v2.json (the last 2 images are 'validation')."
@@ -84,7 +83,6 @@ def celebamask(root, n:int=6) -> dict:
     (root / 'CelebA-HQ-to-CelebA-mapping.txt').write_text('idx         orig_idx    orig_file\n' +
         ''.join(f'{i:<12d}{o:<12d}{o + 1:06d}.jpg\n' for i, o in enumerate(orig[:n])))
     return truth
-
 
 # %% ../nbs/15_fixtures.ipynb #d7c37b30
 def imagenet(root, masks_root, wnids=('n01440764', 'n01443537', 'n01484850'), per:int=4, with_masks:int=3) -> dict:
@@ -127,7 +125,6 @@ def voc(root, n:int=6) -> dict:
     for k, v in sets.items(): (base / 'ImageSets' / 'Segmentation' / f'{k}.txt').write_text('\n'.join(v) + '\n')
     return truth
 
-
 # %% ../nbs/15_fixtures.ipynb #50a4a52f
 def davis(root, seqs=dict(train=('bear',), val=('blackswan', 'car-roundabout')), frames:int=3) -> dict:
     "DAVIS/{JPEGImages,Annotations}/480p/<seq>/00000.jpg|png and ImageSets/2017/{train,val}.txt; returns {(seq, frame): fg}."
@@ -144,4 +141,3 @@ def davis(root, seqs=dict(train=('bear',), val=('blackswan', 'car-roundabout')),
                 p = Image.fromarray(lab); p.putpalette(_palette()); p.save(base / 'Annotations' / '480p' / s / f'{f:05d}.png')
                 truth[(s, f'{f:05d}')] = m
     return truth
-

@@ -24,7 +24,7 @@ importlib.import_module('factorized_diffusion.variants')   # registers Table 6's
 # %% auto #0
 __all__ = ['MODEL_KINDS', 'KIND_MODULES', 'SHIPPED_WEIGHTS', 'DDPMCallback', 'StopAfter', 'ddpm_learner', 'ema_or_raw',
            'tensorboard_writer', 'fit_steps', 'model_kind', 'save_model', 'read_meta', 'config_diff', 'load_model',
-           'shipped_or_path', 'init_from']
+           'shipped_or_path', 'resolve_checkpoint', 'init_from']
 
 # %% ../nbs/06_learner.ipynb #84d19160
 class DDPMCallback(Callback):
@@ -169,11 +169,17 @@ def shipped_or_path(path) -> Path:
     "`path` as a Path; a name in `SHIPPED_WEIGHTS` (and no file or folder of that name here) is that shipped file."
     return SHIPPED_WEIGHTS[str(path)] if str(path) in SHIPPED_WEIGHTS and not Path(path).exists() else Path(path)
 
-def init_from(model, path):
-    "Load the weights at `path` (a `save_model` file, a run or checkpoint folder, or a name in `SHIPPED_WEIGHTS`) into `model`; same kind and config."
+def resolve_checkpoint(path) -> Path:
+    """The weights file a user's `path` means: a `.safetensors` file, a checkpoint folder, a run folder (its `checkpoint/`,
+    or `checkpoint.old/` after an interrupted swap, `10_training`) or a name in `SHIPPED_WEIGHTS`."""
     p = shipped_or_path(path)
-    if p.is_dir():   # a run folder (its checkpoint, or checkpoint.old when a swap was interrupted) or a checkpoint folder
-        p = next((q for q in (p / 'checkpoint' / 'model.safetensors', p / 'checkpoint.old' / 'model.safetensors', p / 'model.safetensors') if q.exists()), p / 'model.safetensors')
+    if not p.is_dir(): return p
+    return next((q for q in (p / 'model.safetensors', p / 'checkpoint' / 'model.safetensors', p / 'checkpoint.old' / 'model.safetensors')
+                 if q.exists()), p / 'model.safetensors')
+
+def init_from(model, path):
+    "Load the weights `path` means (`resolve_checkpoint`) into `model`; the same kind and config are required."
+    p = resolve_checkpoint(path)
     md = read_meta(p)
     saved = type(model.cfg).from_dict(md['config']).to_dict() if md['kind'] == model_kind(model) else {}
     if md['kind'] != model_kind(model) or (d := config_diff(saved, model.cfg.to_dict())):

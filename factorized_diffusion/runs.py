@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['EXPECTED_ERRORS', 'PRESET_PAIRS', 'SHIPPED_CHECKPOINT', 'cli_spelling', 'cli_errors', 'SampleGrid', 'get_data',
-           'report', 'preset_pair', 'default_train_preset', 'Run', 'train_run', 'labelled_train', 'resolve_checkpoint',
-           'sample_to_folder']
+           'report', 'preset_pair', 'default_train_preset', 'Run', 'train_run', 'labelled_train', 'sample_to_folder',
+           'resolve_checkpoint']
 
 # %% ../nbs/10b_runs.ipynb #ca12738d
 import contextlib, json, os, re, sys
@@ -20,10 +20,12 @@ from .unet import unet_config, UNET_PRESETS
 from .data import ImageFolder
 from .textures import BUILTIN_DATA, eval_splits
 from .datasets import parse_data, dataset_splits, DATASETS, EVAL_SPLITS
-from .learner import ema_or_raw, tensorboard_writer, SHIPPED_WEIGHTS, shipped_or_path
+from .learner import ema_or_raw, tensorboard_writer, SHIPPED_WEIGHTS, resolve_checkpoint
 from .segment import segment, multiclass_scores, evaluate_segmentation, format_scores, plot_segmentation, SegmentationCurve
 from .sampling import ddpm_sample, ddim_sample
 from .training import TrainConfig, TRAIN_PRESETS, train, find_checkpoint, LossLog
+_all_ = ['resolve_checkpoint']   # the commands import it from here, with the rest of the run layer
+
 
 # %% ../nbs/10b_runs.ipynb #d3cfb579
 EXPECTED_ERRORS = (ValueError, OSError, FloatingPointError, RunLocked)
@@ -193,12 +195,6 @@ def labelled_train(data:str, size:int, masks:str=None, n:int=2048, seed:int=0):
     return ev[0]
 
 # %% ../nbs/10b_runs.ipynb #e6d74cd8
-def resolve_checkpoint(checkpoint) -> Path:
-    "A run folder, a checkpoint folder, a .safetensors file or a name in `SHIPPED_WEIGHTS` -> the weights file to load."
-    p = shipped_or_path(checkpoint)
-    if p.is_dir() and not (p / 'model.safetensors').exists() and (ck := find_checkpoint(p)) is not None: return ck / 'model.safetensors'
-    return p / 'model.safetensors' if p.is_dir() else p
-
 def sample_to_folder(model, out, n:int=16, bs:int=16, sampler:str='ddpm', steps:int=50, seed:int=0, label:int=None, progress:bool=True) -> dict:
     "Sample `n` images (and masks) in batches of `bs`; write PNGs, masks.pt and grid.png to `out`."
     from PIL import Image
