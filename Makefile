@@ -24,7 +24,7 @@ test: env
 	  echo "nbdev_export changed factorized_diffusion/: the package and the notebooks disagree. Run nbdev_export and commit both."; exit 1; fi
 	$(BIN)/pyflakes factorized_diffusion
 	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing
-	OMP_NUM_THREADS=1 $(BIN)/pytest -q tests
+	OMP_NUM_THREADS=1 $(BIN)/pytest -q -n 2 tests
 
 # On a machine with a CUDA GPU (issue 19): the GPU tests, the notebook cells flagged cuda, the GPU benchmark rows
 gpu: env
@@ -35,8 +35,9 @@ gpu: env
 export: env
 	$(BIN)/nbdev_export
 
-# The harder textured data (issue 16, nbs/27_texture_study.ipynb): about 26 CPU minutes of training from the shipped
-# shapes model (--preset textures32), then its scores next to GrabCut and colour K-means on the same held-out images
+# The harder textured data (issue 16, nbs/27_texture_study.ipynb): about 25 CPU minutes of training from the shipped
+# shapes model (--preset textures32: 1000 steps, t_power 2), then its scores next to GrabCut and colour K-means on the
+# same held-out images. make demo trains the same recipe for 600 steps (fd_demo's DEMOS).
 textures: env
 	$(BIN)/fd_train --out runs/textures --data textures --preset textures32 --eval_every 100 --report_after False
 	$(BIN)/fd_segment runs/textures --data textures --baselines True --supervised_steps 0 --out runs/textures_segment

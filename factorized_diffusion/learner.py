@@ -177,13 +177,22 @@ def resolve_checkpoint(path) -> Path:
     return next((q for q in (p / 'model.safetensors', p / 'checkpoint' / 'model.safetensors', p / 'checkpoint.old' / 'model.safetensors')
                  if q.exists()), p / 'model.safetensors')
 
-def init_from(model, path):
-    "Load the weights `path` means (`resolve_checkpoint`) into `model`; the same kind and config are required."
+def init_from(model, path, parts=None):
+    """Load the weights `path` means (`resolve_checkpoint`) into `model`; the same kind and config are required.
+    `parts`: load only these top-level parts (a list, or names separated by commas, e.g. 'encoder,middle,decoder');
+    the others keep the weights they have. None or '': all."""
     p = resolve_checkpoint(path)
     md = read_meta(p)
     saved = type(model.cfg).from_dict(md['config']).to_dict() if md['kind'] == model_kind(model) else {}
     if md['kind'] != model_kind(model) or (d := config_diff(saved, model.cfg.to_dict())):
         raise ValueError(f"cannot start from {p}: it holds a {md['kind']} model" + (f" with other settings, fields (saved, this run): {d}" if saved else '')
                          + "; pass weights of the same preset and options, or leave init empty for a random start")
-    model.load_state_dict(load_file(str(p)))
+    sd = load_file(str(p))
+    if parts:
+        want, have = [s.strip() for s in parts.split(',')] if isinstance(parts, str) else list(parts), sorted({k.split('.')[0] for k in sd})
+        if bad := [w for w in want if w not in have]:
+            raise ValueError(f"cannot load part(s) {bad} of {p}: a {md['kind']} model has the parts {have}")
+        sd = {k: v for k, v in sd.items() if k.split('.')[0] in want}
+    missing, unexpected = model.load_state_dict(sd, strict=False)
+    assert not unexpected and all(k.split('.')[0] not in sd for k in missing)   # same config: only the parts left out are missing
     return model

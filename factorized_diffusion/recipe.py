@@ -43,6 +43,8 @@ TEXTURE_OPTIONS = {
     't_power 2 (more low t)':      dict(train=dict(t_power=2.)),
     'mask warm-up 200':            dict(train=dict(mask_warmup=200)),
     'start from the shapes model (small32)': dict(preset='small32', train=dict(init='shapes32')),
+    'start from the shapes model + t_power 2': dict(preset='small32', train=dict(init='shapes32', t_power=2.)),
+    'start from the shapes model except the mask generator': dict(preset='small32', train=dict(init='shapes32', init_only='encoder,middle,time_embed,decoder')),
 }
 """The options of the study on the harder built-in data (`26_textures`, `27_texture_study`), each against the `fast32` recipe;
 `preset` (optional) swaps the model preset, here for the one the shipped shapes model has."""

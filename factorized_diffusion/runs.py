@@ -141,7 +141,7 @@ PRESET_PAIRS = dict(paper64=('paper64', 'paper'), paper128=('paper128', 'paper')
                     textures32=('small32', 'from_shapes'))
 """Named (model preset, training preset) pairs: `--preset NAME` trains the model `UNET_PRESETS[m]` with `TRAIN_PRESETS[t]`
 (`paper`: Section 4; `fast`: the 25_recipe recipe; `small`: the shipped checkpoint's; `from_shapes`: `small` started
-from the shipped shapes model, the recipe `27_texture_study` found for the textured data). A new preset is one entry here."""
+from the shipped shapes model with more low-noise steps, the recipe `27_texture_study` found for the textured data). A new preset is one entry here."""
 
 def preset_pair(preset:str) -> tuple:
     "(model preset, training preset) named `preset` (`PRESET_PAIRS`); a model preset without a pair trains with `small`."
