@@ -148,8 +148,8 @@ def fd_demo(out:str='runs/demo',      # output folder
                                         name=f"shipped checkpoint ({md.get('step')} steps, trained by fd_train; see data/README.md)")
         else: print("3/3 no shipped checkpoint (--checkpoint ''): skipped")
         comp = compare_baselines(model, *evalsets, ours=results['short_run'], name=short)
-        if checkpoint: comp = {short: comp.pop(short), f"shipped ({md.get('step')} steps)": results['shipped'], **comp}
-        results['baselines'] = {k: v for k, v in comp.items() if k not in (short,) and not k.startswith('shipped')}
+        results['baselines'] = {k: v for k, v in comp.items() if k != short}
+        if checkpoint: comp = {short: comp[short], f"shipped ({md.get('step')} steps)": results['shipped'], **results['baselines']}
         print(f"\nthe short run{' and the shipped checkpoint' if checkpoint else ''} next to two classical baselines on the same {len(evalsets[1][0])} images:")
         print(format_comparison(comp))
         if data == 'builtin':

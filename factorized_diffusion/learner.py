@@ -188,11 +188,13 @@ def init_from(model, path, parts=None):
         raise ValueError(f"cannot start from {p}: it holds a {md['kind']} model" + (f" with other settings, fields (saved, this run): {d}" if saved else '')
                          + "; pass weights of the same preset and options, or leave init empty for a random start")
     sd = load_file(str(p))
+    part = lambda k: k.split('.')[0]                                   # top-level module of a weight's name
     if parts:
-        want, have = [s.strip() for s in parts.split(',')] if isinstance(parts, str) else list(parts), sorted({k.split('.')[0] for k in sd})
-        if bad := [w for w in want if w not in have]:
-            raise ValueError(f"cannot load part(s) {bad} of {p}: a {md['kind']} model has the parts {have}")
-        sd = {k: v for k, v in sd.items() if k.split('.')[0] in want}
+        want = [s.strip() for s in parts.split(',')] if isinstance(parts, str) else list(parts)
+        if bad := [w for w in want if w not in {part(k) for k in sd}]:
+            raise ValueError(f"cannot load part(s) {bad} of {p}: a {md['kind']} model has the parts {sorted({part(k) for k in sd})}")
+        sd = {k: v for k, v in sd.items() if part(k) in want}
     missing, unexpected = model.load_state_dict(sd, strict=False)
-    assert not unexpected and all(k.split('.')[0] not in sd for k in missing)   # same config: only the parts left out are missing
+    loaded = {part(k) for k in sd}
+    assert not unexpected and not any(part(k) in loaded for k in missing)   # same config: only the parts left out are missing
     return model

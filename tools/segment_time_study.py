@@ -58,7 +58,7 @@ def main():
         print(name, chosen[name], flush=True)
         with open(out / 'sweep.csv', 'w', newline='') as f:
             w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
-        (out / 'chosen.json').write_text(json.dumps(dict(tune_seed=a.tune_seed, size=a.size, settings={k: v for k, v in SETTINGS.items()},
+        (out / 'chosen.json').write_text(json.dumps(dict(tune_seed=a.tune_seed, size=a.size, settings=SETTINGS,
                                                          models=chosen, torch=torch.__version__, threads=torch.get_num_threads()), indent=1))
 
 if __name__ == '__main__': main()
