@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from fastprogress.fastprogress import progress_bar
+from .scheduler import SEGMENT_T
 
 # %% auto #0
 __all__ = ['grabcut_masks', 'border_fraction', 'kmeans_pixels', 'kmeans_masks', 'compare_baselines', 'format_comparison']
@@ -59,7 +60,7 @@ def kmeans_masks(images:torch.Tensor, K:int=2, iters:int=20, seed:int=0) -> torc
     return kmeans_pixels(images.detach().float().cpu().flatten(2).transpose(1, 2), K, H, W, iters, seed)
 
 # %% ../nbs/12_baselines.ipynb #8b51abb2
-def compare_baselines(model, valid, test, t:int=30, progress:bool=False, extra:dict=None, ours:dict=None, name:str='factorized (ours)') -> dict:
+def compare_baselines(model, valid, test, t:int=SEGMENT_T, progress:bool=False, extra:dict=None, ours:dict=None, name:str='factorized (ours)') -> dict:
     """Strict and permissive Acc/IOU/DICE of `model`, GrabCut and colour K-means on the same (images, masks) splits;
     `extra` adds methods (name -> function from images to (N,K,H,W) masks), e.g. the learned baselines of `18_learned_baselines`.
     `ours`: the model's `evaluate_segmentation` result on these splits, reused instead of segmenting them again; `name`: its row."""

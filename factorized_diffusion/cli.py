@@ -13,29 +13,32 @@ from fastai.torch_core import rank_distrib
 from .core import config_options, config_values   # first: imports fastai quietly
 from .unet import UNetConfig
 from .factorized import FactorizedUNet
-from .textures import BUILTIN_DATA
+from .scenes import BUILTIN_DATA
 from .datasets import parse_data
 from .learned_baselines import learned_baselines, train_supervised
 from .learner import load_model, read_meta
 from .training import TrainConfig, TRAIN_PRESETS
 from .baselines import compare_baselines, format_comparison
+from .scheduler import SEGMENT_T
+from .segment_folder import segment_folder
 from .runs import (cli_errors, get_data, report, default_train_preset, train_run, labelled_train,
-                                       resolve_checkpoint, sample_to_folder, SHIPPED_WEIGHTS)
+                                       resolve_checkpoint, sample_to_folder, run_data, SHIPPED_WEIGHTS)
 
 # %% ../nbs/11_cli.ipynb #bb5e3816
 @call_parse
 @config_options(UNetConfig, TrainConfig, overrides=True, exclude=('in_ch',))
 def fd_train(out:str='runs/train',        # run folder: checkpoint/, loss.csv, curve.csv, pictures
-             data:str='builtin',          # 'builtin' (procedural shapes), 'textures' (the harder built-in data, 26_textures), NAME:PATH (flowers, cub, ffhq, celebamask, imagenet, voc, davis) or a folder of images
+             data:str=None,               # a folder of your own images, 'builtin' (procedural shapes), 'textures' (26_textures), 'scenes' (26a_scenes), NAME:PATH (flowers, cub, ffhq, celebamask, imagenet, voc, davis); default: the run's own data when resuming, else builtin
              masks:str=None,              # optional folder of masks parallel to DATA (for scores); for imagenet the Pixel-ImageNet folder
-             preset:str='small32',        # model preset: tiny, small32, fast32 (the small-budget recipe), textures32 (small32 from the shipped shapes model, t_power 2, for textured data), small64, paper64, paper128
-             train_preset:str=None,       # training preset: paper, small, fast, from_shapes, tiny (default: the one PRESET_PAIRS pairs with --preset)
+             preset:str='small32',        # photos32, photos64 (your own photographs: from the shipped textures model, 30_photos), tiny, small32, fast32 (the small-budget recipe), textures32 (small32 from the shipped shapes model, t_power 2), small64, paper64, paper128
+             train_preset:str=None,       # training preset: paper, small, fast, from_shapes, from_textures, from_textures64, tiny (default: the one PRESET_PAIRS pairs with --preset)
              arch:str='factorized',       # 'factorized' (the paper) or 'unet' (baseline DDPM)
              n_train:int=2048,            # training images of the built-in data (builtin, textures)
              device:str=None,             # cpu, cuda, ... (default: cuda if available)
              eval_every:int=0,            # score segmentation every N steps into curve.csv (0: never)
              sample_every:int=0,          # write a sample grid every N steps (0: never)
              resume:bool_arg=True,        # continue from OUT/checkpoint if it exists
+             change_data:bool_arg=False,  # resume on other --data than the run was trained on (otherwise refused)
              skip_bad:bool_arg=False,     # skip unreadable images with a warning instead of stopping
              report_after:bool_arg=True,  # segment the evaluation images and write pictures at the end
              **kwargs):                   # every field of UNetConfig (03_unet) and TrainConfig (10_training), as --name value
@@ -45,7 +48,7 @@ def fd_train(out:str='runs/train',        # run folder: checkpoint/, loss.csv, c
         mo, to = config_values(UNetConfig, kwargs, skip_none=True), config_values(TrainConfig, kwargs, skip_none=True)
         t0 = time.time()
         model, learn, evalsets = train_run(out, data, preset, train_preset, arch, masks, n_train, resume, eval_every, sample_every,
-                                           device, skip_bad=skip_bad, model_overrides=mo, **to)
+                                           device, skip_bad=skip_bad, model_overrides=mo, change_data=change_data, **to)
         if rank_distrib() != 0: return
         secs = time.time() - t0
         if learn.start_step >= learn.train_iter:
@@ -56,24 +59,33 @@ def fd_train(out:str='runs/train',        # run folder: checkpoint/, loss.csv, c
 # %% ../nbs/11_cli.ipynb #d89af55c
 @call_parse
 def fd_segment(checkpoint:str,             # a run folder, its checkpoint/ folder, a model.safetensors, a student from fd_distill, or a shipped model: shapes32, textures32
-               data:str='builtin',          # 'builtin' (held-out shapes), 'textures' (held-out textured images), NAME:PATH (e.g. cub:/data/cub) or a folder of images
-               masks:str=None,              # folder of masks parallel to DATA (required for an image folder); Pixel-ImageNet for imagenet
+               data:str=None,               # a folder of your own images (masks out), 'builtin', 'textures', 'scenes' (held-out procedural images), NAME:PATH (e.g. cub:/data/cub); default: a run's own training data, else builtin
+               masks:str=None,              # folder of ground-truth masks parallel to DATA, to score against; Pixel-ImageNet for imagenet
                n_eval:int=1000,             # at most this many test images (a seeded subset)
-               out:str='runs/segment',      # output folder for scores.json and segmentation.png
-               t:int=30,                    # noise level used for segmentation
+               out:str='runs/segment',      # output folder: scores.json and segmentation.png; for an image folder also labels/, soft/, fg/, overlay/, contact_sheet.png
+               t:int=SEGMENT_T,             # noise level used for segmentation (the paper: 30)
                baselines:bool_arg=False,    # also score GrabCut, colour K-means (and the learned baselines below) on the same images
                unet_checkpoint:str=None,    # with --baselines: a baseline U-Net run (fd_train --arch unet) for DatasetDDPM-unsup
                supervised_steps:int=300,    # with --baselines: train a supervised U-Net this many steps on labelled training images (0: skip)
                device:str=None,             # cpu, cuda, ...
+               fg:str=None,                 # an image folder: the channels written as foreground, e.g. 0 or 0,2 (default: chosen without labels, 07a_segment_folder)
+               bs:int=64,                   # an image folder: images per forward pass
+               skip_bad:bool_arg=False,     # an image folder: skip unreadable images (listed in summary.json) instead of stopping
               ):
-    "Segment held-out images with a trained factorized model (EMA weights) or a distilled student; print Acc/IOU/DICE; write pictures."
+    """Segment images with a trained factorized model (EMA weights) or a distilled student. A folder of your own images:
+    write every image's masks at its own size to OUT (07a_segment_folder). With ground truth (built-in data, NAME:PATH,
+    or --masks): print Acc/IOU/DICE and write pictures."""
     with cli_errors('fd_segment', locals()):
         p = resolve_checkpoint(checkpoint)
+        data, masks = run_data(checkpoint, data, masks)
         model = load_model(p, device=device)
         student = getattr(model, 'clean_input', False)                        # fd_distill's student (28_distill)
         if not (isinstance(model, FactorizedUNet) or student): raise SystemExit(f"{p} holds a baseline U-Net, which has no masks: train with --arch factorized")
-        if data not in BUILTIN_DATA and masks is None and parse_data(data) is None:
-            raise SystemExit("scoring an image folder needs --masks, a parallel folder of ground-truth masks")
+        if data not in BUILTIN_DATA and parse_data(data) is None:            # a folder of the user's own images: masks out
+            s = segment_folder(model, data, out, t=t, bs=bs, fg=fg, skip_bad=skip_bad)
+            print(f"masks of {s['n_images']} images in {out}/: labels/, soft/, fg/ (channels {s['fg_channels']}, {s['fg_channels_how']}), "
+                  f"overlay/; first images in {Path(out) / 'contact_sheet.png'}" + (f"; skipped {len(s['skipped'])} unreadable" if s['skipped'] else ''))
+            if masks is None: return
         _, _, evalsets = get_data(data, model.cfg.img_size, 8, 0, masks, n_eval=n_eval, progress=True)
         if evalsets is None: raise SystemExit(f"{data} has no ground-truth masks to score against (imagenet needs --masks, the Pixel-ImageNet folder)")
         scores = report(model, out, evalsets, name=str(p), n_samples=0, t=t)

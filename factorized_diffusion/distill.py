@@ -16,6 +16,7 @@ from .core import default_device, RunLock, truncate_csv, show_images, overlay_ma
 from .learner import MODEL_KINDS, save_model, load_model
 from .segment import segment, union_fg
 from .augment import shift_reflect
+from .scheduler import SEGMENT_T
 
 # %% auto #0
 __all__ = ['STUDENT_PRESETS', 'StudentConfig', 'conv_bn_relu', 'Student', 'student_config', 'label_images', 'distill_loss',
@@ -280,7 +281,7 @@ def time_methods(methods:dict, images:torch.Tensor, repeats:int=3, bs:int=64) ->
 def n_params(m) -> int: return sum(p.numel() for p in m.parameters())
 
 # %% ../nbs/28_distill.ipynb #3fcbf3f9
-def compare_distilled(teacher, student, valid, test, cfg:DistillConfig=None, t:int=30, n_time:int=256, repeats:int=3) -> dict:
+def compare_distilled(teacher, student, valid, test, cfg:DistillConfig=None, t:int=SEGMENT_T, n_time:int=256, repeats:int=3) -> dict:
     """Strict/permissive scores (`12_baselines`' `compare_baselines`, which adds GrabCut and colour K-means), images/s
     (`n_time` images; 0: no timing) and parameter counts of teacher and student on the same splits."""
     from factorized_diffusion.baselines import grabcut_masks, compare_baselines
@@ -333,18 +334,19 @@ def training_images(ds, n:int) -> torch.Tensor:
 @config_options(DistillConfig)
 def fd_distill(teacher:str,                 # the teacher: a fd_train run folder, its checkpoint/ folder, or a model.safetensors
                out:str='runs/distill',       # output folder: the student (model.safetensors), labels, loss.csv, comparison
-               data:str='builtin',           # images to pseudo-label, as fd_train takes them ('builtin', 'textures', NAME:PATH or a folder): the run's own training data
+               data:str=None,                # images to pseudo-label, as fd_train takes them ('builtin', 'textures', 'scenes', NAME:PATH or a folder); default: the teacher run's own training data
                masks:str=None,               # image folders only: ground-truth masks for the final comparison (never read while distilling)
                compare:bool_arg=True,        # after training, score teacher and student side by side (held-out splits for built-in and named data; for a folder, its --masks images)
                n_eval:int=1000,              # at most this many held-out images for the comparison
                device:str=None,              # cpu, cuda, ...
                **kwargs):
     "Distill a trained factorized model into a small, fast segmentation network (28_distill)."
-    from factorized_diffusion.runs import cli_errors, resolve_checkpoint, get_data
+    from factorized_diffusion.runs import cli_errors, resolve_checkpoint, get_data, run_data
     from factorized_diffusion.factorized import FactorizedUNet
     with cli_errors('fd_distill', {**locals(), **kwargs}):
         cfg = config_from(DistillConfig, kwargs)
         p = resolve_checkpoint(teacher)
+        data, masks = run_data(teacher, data, masks)
         model = load_model(p, device=device)
         if not isinstance(model, FactorizedUNet): raise SystemExit(f"{p} holds a {type(model).__name__}, not a factorized model: the teacher must have masks (train it with fd_train --arch factorized)")
         tr, _, _ = get_data(data, model.cfg.img_size, cfg.n_images, 0, None)

@@ -24,7 +24,7 @@ importlib.import_module('factorized_diffusion.variants')   # registers Table 6's
 # %% auto #0
 __all__ = ['MODEL_KINDS', 'KIND_MODULES', 'SHIPPED_WEIGHTS', 'DDPMCallback', 'StopAfter', 'ddpm_learner', 'ema_or_raw',
            'tensorboard_writer', 'fit_steps', 'model_kind', 'save_model', 'read_meta', 'config_diff', 'load_model',
-           'shipped_or_path', 'resolve_checkpoint', 'init_from']
+           'shipped_or_path', 'resolve_checkpoint', 'attn_depths', 'resolution_diff', 'init_from']
 
 # %% ../nbs/06_learner.ipynb #84d19160
 class DDPMCallback(Callback):
@@ -177,16 +177,30 @@ def resolve_checkpoint(path) -> Path:
     return next((q for q in (p / 'model.safetensors', p / 'checkpoint' / 'model.safetensors', p / 'checkpoint.old' / 'model.safetensors')
                  if q.exists()), p / 'model.safetensors')
 
+def attn_depths(cfg) -> set:
+    "The levels of the U-Net (0: full resolution, 1: after one downsampling, ...) that have self-attention."
+    return {lvl for lvl in range(len(cfg['ch_mult'])) if cfg['img_size'] // 2 ** lvl in tuple(cfg['attn_res'])}
+
+def resolution_diff(saved:dict, wanted:dict) -> dict:
+    """`config_diff` of two model configs, less a change of resolution that keeps every weight's shape: `img_size` may
+    differ when `attn_res` moves with it, so that attention sits at the same depth (e.g. small32's attention at 8 px
+    is small32-at-64's attention at 16 px). No weight of these U-Nets depends on the image size."""
+    d = config_diff(saved, wanted)
+    if 'img_size' in d and 'ch_mult' not in d and attn_depths(saved) == attn_depths(wanted):
+        d.pop('img_size'); d.pop('attn_res', None)
+    return d
+
 def init_from(model, path, parts=None):
-    """Load the weights `path` means (`resolve_checkpoint`) into `model`; the same kind and config are required.
+    """Load the weights `path` means (`resolve_checkpoint`) into `model`; the same kind and config are required, except
+    for the resolution (`resolution_diff`: a 32 px model starts a 64 px one with attention at the same depth).
     `parts`: load only these top-level parts (a list, or names separated by commas, e.g. 'encoder,middle,decoder');
     the others keep the weights they have. None or '': all."""
     p = resolve_checkpoint(path)
     md = read_meta(p)
     saved = type(model.cfg).from_dict(md['config']).to_dict() if md['kind'] == model_kind(model) else {}
-    if md['kind'] != model_kind(model) or (d := config_diff(saved, model.cfg.to_dict())):
+    if md['kind'] != model_kind(model) or (d := resolution_diff(saved, model.cfg.to_dict())):
         raise ValueError(f"cannot start from {p}: it holds a {md['kind']} model" + (f" with other settings, fields (saved, this run): {d}" if saved else '')
-                         + "; pass weights of the same preset and options, or leave init empty for a random start")
+                         + "; pass weights of the same preset and options (the image size may differ if attention stays at the same depth), or leave init empty for a random start")
     sd = load_file(str(p))
     part = lambda k: k.split('.')[0]                                   # top-level module of a weight's name
     if parts:

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 # %% auto #0
-__all__ = ['make_betas', 'StepOutput', 'DDPMScheduler']
+__all__ = ['SEGMENT_T', 'make_betas', 'StepOutput', 'DDPMScheduler']
 
 # %% ../nbs/01_scheduler.ipynb #393ee72e
 def make_betas(schedule:str='linear', T:int=1000, beta_start:float=1e-4, beta_end:float=0.02) -> torch.Tensor:
@@ -80,6 +80,10 @@ class DDPMScheduler(nn.Module):
         "Standard deviation of the reverse step at `t` (a tensor of timesteps)."
         v = self.posterior_variance if self.variance == 'fixed_small' else self.betas
         return v[t].sqrt()
+
+# %% ../nbs/01_scheduler.ipynb #92aa3185
+SEGMENT_T = 30
+"The timestep at which a real image is noised before its masks are read (the paper's t=30): the one default of every segmenting function and command."
 
 # %% ../nbs/01_scheduler.ipynb #f8b0c878
 def _step(self:DDPMScheduler, eps, t:int, xt, generator=None, noise=None) -> StepOutput:

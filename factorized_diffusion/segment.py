@@ -11,7 +11,7 @@ from fastprogress.fastprogress import progress_bar
 from fastai.callback.core import Callback
 from .core import show_images, overlay_masks, truncate_csv, last_csv_value, CALLBACK_ORDER
 from .learner import ema_or_raw, tensorboard_writer
-from .scheduler import DDPMScheduler
+from .scheduler import DDPMScheduler, SEGMENT_T
 
 # %% auto #0
 __all__ = ['segment', 'fg_metrics', 'channel_subsets', 'union_fg', 'choose_fg_channels', 'score_strict', 'score_permissive',
@@ -21,7 +21,7 @@ __all__ = ['segment', 'fg_metrics', 'channel_subsets', 'union_fg', 'choose_fg_ch
 
 # %% ../nbs/07_segment.ipynb #abb6fdf5
 @torch.no_grad()
-def segment(model, images:torch.Tensor, t=30, sched:DDPMScheduler=None, bs:int=64, seed:int=0,
+def segment(model, images:torch.Tensor, t=SEGMENT_T, sched:DDPMScheduler=None, bs:int=64, seed:int=0,
             progress:bool=False, n_draws:int=1, y=None, level:int=None) -> torch.Tensor:
     """Soft masks (N,K,H,W) of `images` (N,C,H,W) in [-1,1]: noise each to timestep `t` (Eq. 1), one mask-path pass (Eq. 4).
     Beyond the paper: `t` may be a list of timesteps and `n_draws` > 1 noise draws per timestep; the masks are averaged.
@@ -154,7 +154,7 @@ def format_dependence(dep:dict) -> str:
     return s
 
 # %% ../nbs/07_segment.ipynb #a08ac26a
-def evaluate_segmentation(model, valid_images, valid_masks, test_images, test_masks, t:int=30, **kwargs) -> dict:
+def evaluate_segmentation(model, valid_images, valid_masks, test_images, test_masks, t:int=SEGMENT_T, **kwargs) -> dict:
     "Strict and permissive Acc/IOU/DICE of `model` on a test split; the strict channel subset is chosen on the valid split."
     mv, mt = segment(model, valid_images, t=t, **kwargs), segment(model, test_images, t=t, **kwargs)
     subset = choose_fg_channels(mv, valid_masks)
@@ -213,7 +213,7 @@ class SegmentationCurve(Callback):
     not divide the checkpoint interval, is not counted).
     `fg_position_share`, `min_position_share`, `fg_alignment` and `max_alignment` (`mask_dependence`) say whether the masks depend on the image."""
     order = CALLBACK_ORDER['curve']
-    def __init__(self, valid, test, every:int=100, csv_path=None, t:int=30, raw:bool=False):
+    def __init__(self, valid, test, every:int=100, csv_path=None, t:int=SEGMENT_T, raw:bool=False):
         self.valid, self.test, self.every, self.csv_path, self.t, self.raw = valid, test, every, csv_path, t, raw
         self.rows = []
     def before_fit(self):
@@ -253,7 +253,7 @@ class SegmentationCurve(Callback):
                 w.writerow(row)
 
 # %% ../nbs/07_segment.ipynb #1fa1c7f4
-def plot_masks(model, image:torch.Tensor, t:int=30, seed:int=0, fname=None):
+def plot_masks(model, image:torch.Tensor, t:int=SEGMENT_T, seed:int=0, fname=None):
     "Figure: `image`, its K soft masks at noise level `t` (one panel per channel), and the argmax segmentation."
     from factorized_diffusion.core import MASK_COLORS, to_display
     m = segment(model, image[None], t=t, seed=seed)[0]
@@ -264,7 +264,7 @@ def plot_masks(model, image:torch.Tensor, t:int=30, seed:int=0, fname=None):
     titles = ['image'] + [f'channel {k}' for k in range(K)] + ['argmax']
     return show_images([panels], titles=titles, size=1.6, fname=fname)
 
-def mask_explorer(model, images:torch.Tensor, t:int=30):
+def mask_explorer(model, images:torch.Tensor, t:int=SEGMENT_T):
     "Interactive (Jupyter): sliders for the image index and t over `plot_masks`."
     import ipywidgets as w
     import matplotlib.pyplot as plt

@@ -15,7 +15,8 @@ from .baselines import compare_baselines
 from .learned_baselines import learned_baselines, train_supervised, datasetddpm_masks, supervised_masks
 from .learner import load_model
 from .datasets import VOC, DAVIS, VOC_CLASSES, VOC_TO_IMAGENET
-from .runs import get_data, labelled_train, resolve_checkpoint
+from .runs import get_data, labelled_train, resolve_checkpoint, run_data, cli_errors
+from .scheduler import SEGMENT_T
 
 # %% auto #0
 __all__ = ['PAPER_TABLES', 'format_table', 'run_table', 'voc_zero_shot', 'format_voc', 'davis_strip', 'plot_t_sweep',
@@ -47,7 +48,7 @@ def format_table(n:int, ours:dict) -> str:
 def _mc_row(masks, gt):
     r = multiclass_scores(masks, gt[:, 0]); return (100 * r['acc'], 100 * r['miou'])
 
-def run_table(n:int, model, root, masks_root=None, unet=None, supervised_steps:int=300, n_eval:int=1000, t:int=30,
+def run_table(n:int, model, root, masks_root=None, unet=None, supervised_steps:int=300, n_eval:int=1000, t:int=SEGMENT_T,
               seed:int=0, progress:bool=True) -> dict:
     "Measure Table `n` (1-4): our model and the baselines on the protocol's images. Returns method -> scores (percent)."
     spec = PAPER_TABLES[n]
@@ -72,7 +73,7 @@ def run_table(n:int, model, root, masks_root=None, unet=None, supervised_steps:i
     return out
 
 # %% ../nbs/21_paper_tables.ipynb #d338a543
-def voc_zero_shot(model, root, t:int=30, seed:int=0, progress:bool=True) -> dict:
+def voc_zero_shot(model, root, t:int=SEGMENT_T, seed:int=0, progress:bool=True) -> dict:
     "Table 8: per-VOC-class (Acc, mIOU) in percent of a class-conditional model (ImageNet class ids), and their means."
     if model.cfg.num_classes < 1000: raise ValueError(f"zero-shot VOC needs a class-conditional ImageNet model (num_classes=1000), got num_classes={model.cfg.num_classes}")
     ds = VOC(root, 'val', model.cfg.img_size)
@@ -106,7 +107,7 @@ def format_voc(r:dict) -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/21_paper_tables.ipynb #93c8b8d0
-def davis_strip(model, root, sequence:str=None, every:int=1, t:int=30, fname=None, progress:bool=False) -> dict:
+def davis_strip(model, root, sequence:str=None, every:int=1, t:int=SEGMENT_T, fname=None, progress:bool=False) -> dict:
     "Segment one DAVIS val sequence frame by frame; per-frame IOU against the union of objects; a strip picture."
     val, train = DAVIS(root, 'val', model.cfg.img_size), DAVIS(root, 'train', model.cfg.img_size)
     seq = sequence or val.sequences[0]
@@ -181,7 +182,7 @@ def fd_table(table:int,                 # 1, 2, 3, 4 (segmentation against basel
 
 @call_parse
 def fd_report(checkpoint:str,             # the factorized model: run folder, checkpoint folder or .safetensors
-              data:str='builtin',          # 'builtin', NAME:PATH or an image folder (with --masks)
+              data:str=None,               # 'builtin', 'textures', 'scenes', NAME:PATH or an image folder (with --masks); default: the run's own training data
               masks:str=None,              # mask folder for an image folder; Pixel-ImageNet for imagenet
               out:str='runs/report',       # report.md and its figures
               unet_checkpoint:str=None,    # a baseline DDPM U-Net for DatasetDDPM-unsup
@@ -189,6 +190,8 @@ def fd_report(checkpoint:str,             # the factorized model: run folder, ch
               n_samples:int=8,             # generated images with masks (1000 DDPM steps each)
               device:str=None):
     "Write a markdown report (scores, baselines, t-sweep, figures, samples) for a checkpoint on a dataset."
-    model = load_model(resolve_checkpoint(checkpoint), device=device)
-    unet = load_model(resolve_checkpoint(unet_checkpoint), device=device) if unet_checkpoint else None
-    print(f"report written to {write_report(model, out, data, masks, unet, supervised_steps, n_samples)}")
+    with cli_errors('fd_report', locals()):
+        model = load_model(resolve_checkpoint(checkpoint), device=device)
+        data, masks = run_data(checkpoint, data, masks)
+        unet = load_model(resolve_checkpoint(unet_checkpoint), device=device) if unet_checkpoint else None
+        print(f"report written to {write_report(model, out, data, masks, unet, supervised_steps, n_samples)}")

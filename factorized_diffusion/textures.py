@@ -141,9 +141,9 @@ def border_touching(masks:torch.Tensor) -> torch.Tensor:
     "(N,) bool: whether each ground-truth mask (N,1,H,W) reaches the image border."
     return border_fraction(masks)[:, 0] > 0
 
-def calibrate(size:int=32, seed:int=0, **kwargs) -> dict:
-    "Strict IOU/Acc of colour K-means and GrabCut on the evaluation splits, with the share of border-touching objects."
-    valid, test = eval_splits(TexturesDataset, size, seed, **kwargs)
+def calibrate(size:int=32, seed:int=0, ds_cls=None, **kwargs) -> dict:
+    "Strict IOU/Acc of colour K-means and GrabCut on the evaluation splits of `ds_cls` (default: this family), with the share of border-touching objects."
+    valid, test = eval_splits(ds_cls or TexturesDataset, size, seed, **kwargs)
     res = compare_baselines(None, valid, test)
     return dict(size=size, seed=seed, n_test=len(test[0]), fg_fraction=round(test[1].mean().item(), 4),
                 border_touching=round(border_touching(test[1]).float().mean().item(), 4), generator=kwargs,

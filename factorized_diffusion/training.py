@@ -92,10 +92,14 @@ TRAIN_PRESETS = dict(
 )
 TRAIN_PRESETS['fast'] = {**TRAIN_PRESETS['small'], 'steps': 600, 'save_every': 100}   # 25_recipe: `small` for 600 steps, with the fast32 model
 TRAIN_PRESETS['from_shapes'] = {**TRAIN_PRESETS['fast'], 'steps': 1000, 'init': 'shapes32', 't_power': 2.}   # 27_texture_study: from the shipped shapes model, more low-noise steps
+TRAIN_PRESETS['from_textures'] = {**TRAIN_PRESETS['from_shapes'], 'init': 'textures32'}   # 30_photos: the same recipe one start further along the chain
+TRAIN_PRESETS['from_textures64'] = {**TRAIN_PRESETS['from_textures'], 'steps': 400}       # 30_photos: at 64 px, a step costs about 4x
 """Training presets: `paper` is Section 4's setting, `small` the one the shipped small32 checkpoint was trained with,
 `fast` the small-budget recipe measured in `25_recipe` (used with the `fast32` model preset), `from_shapes` the
 recipe `27_texture_study` found for the textured data: `small` for 1000 steps from the shipped shapes model (small32),
-with training timesteps t = T u^2 (`t_power` 2: a third of the steps below t=100, where texture is still visible)."""
+with training timesteps t = T u^2 (`t_power` 2: a third of the steps below t=100, where texture is still visible).
+`from_textures` (and `from_textures64`, 400 steps at 64 px) is that recipe from the shipped textures model, the start
+`30_photos` found for photographs: the presets for a folder of your own images."""
 
 # %% ../nbs/10_training.ipynb #ac0ff6db
 def ema_decay_at(n:int, decay:float, warmup:bool=True) -> float:

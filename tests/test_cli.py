@@ -189,3 +189,49 @@ def test_textures_data_and_the_texture_study_options(tmp_path):
     assert 0 <= dep['fg_position_share'] <= 1 and 0 <= dep['gt_position_share'] <= 1 and len(dep['position_share']) == 3
     r = run('fd_study', '--help')
     assert '--study' in r.stdout
+
+def test_photo_presets_train_on_a_folder_and_masks_come_out(tmp_path):
+    """--preset photos32 and photos64 start from the shipped textures model (at 64 px: the same weights in the small32
+    layout built for 64 px) and train on a folder without masks; fd_segment on a folder without --masks writes one label
+    map per image at the image's own size (30_photos, 07a_segment_folder); --data scenes is a built-in family (26a_scenes)."""
+    from factorized_diffusion.scenes import write_folder
+    write_folder(8, tmp_path / 'imgs', size=48, progress=False)
+    for preset, size in (('photos32', 32), ('photos64', 64)):
+        r = run('fd_train', '--out', tmp_path / preset, '--data', tmp_path / 'imgs', '--preset', preset, '--steps', 1, '--bs', 4)
+        assert 'trained to step 1' in r.stdout
+        saved = json.loads((tmp_path / preset / 'checkpoint' / 'run.json').read_text())
+        assert saved['train']['init'] == 'textures32' and saved['train']['t_power'] == 2 and saved['model']['img_size'] == size
+    odd = tmp_path / 'odd'; (odd / 'sub').mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    files = {'a.png': (37, 23, 'RGB'), 'sub/b.jpg': (20, 41, 'RGB'), 'c.png': (30, 30, 'L'), 'sub/d.png': (25, 19, 'RGBA')}
+    for rel, (w, h, mode) in files.items():
+        Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8)).convert(mode).save(odd / rel)
+    r = run('fd_segment', tmp_path / 'photos64', '--data', odd, '--out', tmp_path / 'masks', '--bs', 3)
+    assert f'masks of {len(files)} images' in r.stdout
+    for rel, (w, h, _) in files.items():
+        lab = Image.open(tmp_path / 'masks' / 'labels' / Path(rel).with_suffix('.png'))
+        assert lab.size == (w, h) and np.asarray(lab).max() < 3
+        assert np.load(tmp_path / 'masks' / 'soft' / Path(rel).with_suffix('.npy')).shape == (3, h, w)
+    assert json.loads((tmp_path / 'masks' / 'summary.json').read_text())['n_images'] == len(files)
+    r = run('fd_segment', 'textures32', '--data', odd, '--out', tmp_path / 'm2', '--fg', 7, ok=False)
+    assert r.returncode == 2 and 'the model has K=3' in r.stderr
+    r = run('fd_train', '--out', tmp_path / 'sc', '--data', 'scenes', *TINY, '--steps', 1)
+    assert 'trained to step 1' in r.stdout
+
+def test_a_run_remembers_its_data(tmp_path):
+    "Resuming without --data goes on with the run's own data; other data stops with one line; fd_segment and fd_distill take the run's data (10b_runs)."
+    from factorized_diffusion.scenes import write_folder
+    imgs = tmp_path / 'my photos'; write_folder(8, imgs, size=20, progress=False)
+    R = tmp_path / 'R'
+    run('fd_train', '--out', R, '--data', imgs, '--preset', 'tiny', '--train_preset', 'tiny', '--steps', 2, '--bs', 4)
+    assert json.loads((R / 'data.json').read_text())['data'] == str(imgs.resolve())
+    r = run('fd_train', '--out', R, '--preset', 'tiny', '--train_preset', 'tiny', '--steps', 3, '--bs', 4)   # as one types it to resume
+    assert 'resuming' in r.stdout and 'trained to step 3' in r.stdout and str(imgs.resolve()) in r.stdout
+    r = run('fd_train', '--out', R, '--data', 'textures', '--preset', 'tiny', '--train_preset', 'tiny', '--steps', 4, '--bs', 4, ok=False)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert f'was trained on {imgs.resolve()}, not textures' in r.stderr and '--change_data True' in r.stderr
+    r = run('fd_segment', R, '--out', tmp_path / 'seg')                                                  # masks of the run's own folder
+    assert 'masks of 8 images' in r.stdout and (tmp_path / 'seg' / 'labels' / '00007.png').exists()
+    r = run('fd_distill', R, '--out', tmp_path / 'dist', '--n_images', 8, '--steps', 2, '--bs', 4)
+    from factorized_diffusion.learner import read_meta
+    assert read_meta(tmp_path / 'dist' / 'model.safetensors')['data'] == str(imgs.resolve())              # distilled on the run's own images

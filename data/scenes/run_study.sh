@@ -1,0 +1,49 @@
+#!/bin/bash
+# The photographs study of nbs/30_photos.ipynb, stage by stage, from the repository root after `make env`:
+#   bash data/scenes/run_study.sh data | p32 | eval32 | p64 | eval64 | distill32 | fgrule
+# Runs go to runs/ (not in git); what the notebook reads is copied to data/scenes/<name>/ by `keep`.
+set -euo pipefail
+B=.venv/bin; D=runs/scenes_data; E=runs/scenes_eval; export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+
+keep() {   # keep NAME RUN_OR_EVAL_FOLDER...: copy the small files the notebook reads into data/scenes/NAME/
+  local name=$1; shift; mkdir -p data/scenes/$name
+  for src in "$@"; do
+    for f in scores.json comparison.json segmentation.png contact_sheet.png curve.csv loss.csv checkpoint/run.json summary.json; do
+      [ -f "$src/$f" ] && cp "$src/$f" data/scenes/$name/$(basename $f)
+    done
+  done
+}
+score() {  # score NAME MODEL: the model, GrabCut and K-means on the held-out test folder, in one run
+  $B/fd_segment "$2" --data $D/test_images --masks $D/test_masks --baselines True --supervised_steps 0 --out $E/$1 --n_eval 1000
+  keep "$1" $E/$1
+}
+score_ckpts() {  # score_ckpts PREFIX RUN: every checkpoint the run kept (runs/<run>/ckpts/step_N.safetensors)
+  for c in $2/ckpts/step_*.safetensors; do n=$(basename $c .safetensors); score $1_$n $c; done
+}
+
+case $1 in
+  data)   # the family as image folders at 64x64: 2,000 unlabelled training images, 500 labelled test images (26a_scenes)
+    $B/python -c "from factorized_diffusion.scenes import write_folder as w; w(2000, '$D/train_images', '$D/train_masks'); w(500, '$D/test_images', '$D/test_masks', split='test')" ;;
+  keep_p32) keep photos32 runs/scenes_p32 ;;
+  p32)    # the 32 px preset from the shipped textures model (--preset photos32 = --preset textures32 --init textures32)
+    $B/fd_train --out runs/scenes_p32 --data $D/train_images --masks $D/train_masks --preset photos32 --eval_every 100
+    keep photos32 runs/scenes_p32 ;;
+  eval32)
+    score zeroshot_shapes32 shapes32; score zeroshot_textures32 textures32; score photos32_final runs/scenes_p32
+    score_ckpts photos32 runs/scenes_p32 ;;
+  p64)    # the 64 px preset: the textures model's weights in the small32 layout built for 64 px, 400 steps
+    $B/python -c "
+from factorized_diffusion.unet import unet_config; from factorized_diffusion.factorized import FactorizedUNet
+from factorized_diffusion.learner import init_from, save_model
+save_model(init_from(FactorizedUNet(unet_config('photos64')), 'textures32'), 'runs/zeroshot64/model.safetensors')"
+    score zeroshot64_textures32 runs/zeroshot64/model.safetensors
+    $B/fd_train --out runs/scenes_p64 --data $D/train_images --masks $D/train_masks --preset photos64 --eval_every 100
+    keep photos64 runs/scenes_p64 ;;
+  eval64)
+    score photos64_final runs/scenes_p64; score_ckpts photos64 runs/scenes_p64 ;;
+  fgrule) $B/python data/scenes/fg_rule.py ;;
+  distill32)  # the student of the fine-tuned 32 px model, on the same unlabelled training images
+    $B/fd_distill runs/scenes_p32 --out runs/scenes_p32_student --data $D/train_images --compare False
+    score photos32_student runs/scenes_p32_student/model.safetensors; keep photos32_student runs/scenes_p32_student ;;
+  *) echo "usage: $0 data|p32|eval32|p64|eval64|distill32|fgrule" >&2; exit 2 ;;
+esac
