@@ -58,7 +58,7 @@ def fd_train(out:str='runs/train',        # run folder: checkpoint/, loss.csv, c
 
 # %% ../nbs/11_cli.ipynb #d89af55c
 @call_parse
-def fd_segment(checkpoint:str,             # a run folder, its checkpoint/ folder, a model.safetensors, a student from fd_distill, or a shipped model: shapes32, textures32
+def fd_segment(checkpoint:str,             # a run folder, its checkpoint/ folder, a model.safetensors, a student from fd_distill, or a shipped model: shapes32, textures32, scenes32, scenes64
                data:str=None,               # a folder of your own images (masks out), 'builtin', 'textures', 'scenes' (held-out procedural images), NAME:PATH (e.g. cub:/data/cub); default: a run's own training data, else builtin
                masks:str=None,              # folder of ground-truth masks parallel to DATA, to score against; Pixel-ImageNet for imagenet
                n_eval:int=1000,             # at most this many test images (a seeded subset)

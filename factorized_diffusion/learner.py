@@ -162,8 +162,10 @@ def load_model(path, cfg:UNetConfig=None, device=None):
 
 # %% ../nbs/06_learner.ipynb #15e0be5a
 _DATA = Path(importlib.import_module('factorized_diffusion').__file__).resolve().parent.parent / 'data'
-SHIPPED_WEIGHTS = dict(shapes32=_DATA / 'shapes32_factorized.safetensors', textures32=_DATA / 'textures32_factorized.safetensors')
-"Checkpoints shipped in the repository's `data/` (a git checkout or editable install), by the name `init_from` and `fd_segment` accept."
+SHIPPED_WEIGHTS = {name: _DATA / f'{name}_factorized.safetensors' for name in ('shapes32', 'textures32', 'scenes32', 'scenes64')}
+"""Checkpoints shipped in the repository's `data/` (a git checkout or editable install), by the name `init_from` and
+`fd_segment` accept: the chain of procedural starts, shapes, then textures (`27_texture_study`), then scenes at 32 and
+64 px (`30_photos`); `data/README.md` has a card for each."""
 
 def shipped_or_path(path) -> Path:
     "`path` as a Path; a name in `SHIPPED_WEIGHTS` (and no file or folder of that name here) is that shipped file."

@@ -8,7 +8,8 @@
 tools/build_docs.py), so this script does the same job in plain Markdown:
   - as nbdev's processors do, cells with `#| hide` are dropped and `#|` directive lines stripped (nbdev's link and
     front-matter processors are left out: the README keeps the notebook's title and its own code spans);
-  - markdown cells as they are, code cells as ```python blocks followed by their stored text output (the cells run
+  - markdown cells as they are, code cells as ```python blocks followed by their stored text output (a cell marked
+    `#| echo: false` shows its output only, as nbdev renders it; the cells run
     under `nbdev_test`, so the README's example is tested; `tools/build_docs.py --store index` refreshes the output);
   - links to notebooks (`00_core.ipynb`) made relative to the repository root (`nbs/00_core.ipynb`), since the
     README sits there and the notebook in `nbs/`.
@@ -20,13 +21,14 @@ ROOT = Path(__file__).resolve().parent.parent
 HEADER = '<!-- Generated from nbs/index.ipynb by tools/build_readme.py (make readme): edit the notebook, not this file. -->\n\n'
 
 def _cells(nb_path: Path):
-    "The notebook's cells without `#| hide` cells, with `#|` directive lines stripped from code."
+    "The notebook's cells without `#| hide` cells, with `#|` directive lines stripped from code (`echo` set from `#| echo: false`)."
     from execnb.nbio import read_nb
     out = []
     for c in read_nb(nb_path).cells:
         lines = c.source.splitlines()
         if c.cell_type == 'code':
             if any(re.fullmatch(r'#\|\s*hide\s*', l) for l in lines): continue
+            c['echo'] = not any(re.fullmatch(r'#\|\s*echo:\s*false\s*', l) for l in lines)
             c.source = '\n'.join(l for l in lines if not l.startswith('#|'))
         out.append(c)
     return out
@@ -47,7 +49,7 @@ def render(nb_path: Path = ROOT / 'nbs' / 'index.ipynb') -> str:
         if not src: continue
         if c.cell_type == 'markdown': blocks.append(src)
         elif c.cell_type == 'code':
-            blocks.append(f'```python\n{src}\n```')
+            if c.get('echo', True): blocks.append(f'```python\n{src}\n```')
             if (out := _output_text(c)): blocks.append(f'```\n{out}\n```')
     md = '\n\n'.join(blocks) + '\n'
     fix = lambda m: f'](nbs/{m.group(1)}.ipynb{m.group(2) or ""})' if m.group(1) in stems else m.group(0)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The photographs study of nbs/30_photos.ipynb, stage by stage, from the repository root after `make env`:
-#   bash data/scenes/run_study.sh data | p32 | eval32 | p64 | eval64 | distill32 | fgrule
+#   bash data/scenes/run_study.sh data | p32 | eval32 | p64 | eval64 | p32shapes | zs64from32 | distill32 | fgrule
 # Runs go to runs/ (not in git); what the notebook reads is copied to data/scenes/<name>/ by `keep`.
 set -euo pipefail
 B=.venv/bin; D=runs/scenes_data; E=runs/scenes_eval; export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
@@ -13,6 +13,9 @@ keep() {   # keep NAME RUN_OR_EVAL_FOLDER...: copy the small files the notebook 
     done
   done
 }
+keep_run() {   # keep_run NAME RUN: a training run's curve (on its own training images), loss and configs
+  mkdir -p data/scenes/$1; for f in curve.csv loss.csv checkpoint/run.json data.json; do [ -f "$2/$f" ] && cp "$2/$f" data/scenes/$1/; done; true
+}
 score() {  # score NAME MODEL: the model, GrabCut and K-means on the held-out test folder, in one run
   $B/fd_segment "$2" --data $D/test_images --masks $D/test_masks --baselines True --supervised_steps 0 --out $E/$1 --n_eval 1000
   keep "$1" $E/$1
@@ -24,10 +27,10 @@ score_ckpts() {  # score_ckpts PREFIX RUN: every checkpoint the run kept (runs/<
 case $1 in
   data)   # the family as image folders at 64x64: 2,000 unlabelled training images, 500 labelled test images (26a_scenes)
     $B/python -c "from factorized_diffusion.scenes import write_folder as w; w(2000, '$D/train_images', '$D/train_masks'); w(500, '$D/test_images', '$D/test_masks', split='test')" ;;
-  keep_p32) keep photos32 runs/scenes_p32 ;;
+  keep_p32) keep_run photos32 runs/scenes_p32 ;;
   p32)    # the 32 px preset from the shipped textures model (--preset photos32 = --preset textures32 --init textures32)
     $B/fd_train --out runs/scenes_p32 --data $D/train_images --masks $D/train_masks --preset photos32 --eval_every 100
-    keep photos32 runs/scenes_p32 ;;
+    keep_run photos32 runs/scenes_p32 ;;
   eval32)
     score zeroshot_shapes32 shapes32; score zeroshot_textures32 textures32; score photos32_final runs/scenes_p32
     score_ckpts photos32 runs/scenes_p32 ;;
@@ -38,12 +41,21 @@ from factorized_diffusion.learner import init_from, save_model
 save_model(init_from(FactorizedUNet(unet_config('photos64')), 'textures32'), 'runs/zeroshot64/model.safetensors')"
     score zeroshot64_textures32 runs/zeroshot64/model.safetensors
     $B/fd_train --out runs/scenes_p64 --data $D/train_images --masks $D/train_masks --preset photos64 --eval_every 100
-    keep photos64 runs/scenes_p64 ;;
+    keep_run photos64 runs/scenes_p64 ;;
+  p32shapes)   # leave-one-out control: the same recipe and budget from the shipped shapes model (--preset textures32)
+    $B/fd_train --out runs/scenes_p32_shapes --data $D/train_images --preset textures32 --report_after False
+    keep_run photos32_from_shapes runs/scenes_p32_shapes; score photos32_from_shapes runs/scenes_p32_shapes ;;
+  zs64from32)   # the fine-tuned 32 px model moved to 64 px as it is (a two-stage route: photos32, then 64 px)
+    $B/python -c "
+from factorized_diffusion.unet import unet_config; from factorized_diffusion.factorized import FactorizedUNet
+from factorized_diffusion.learner import init_from, save_model
+save_model(init_from(FactorizedUNet(unet_config('photos64')), 'runs/scenes_p32'), 'runs/zeroshot64_p32/model.safetensors')"
+    score zeroshot64_photos32 runs/zeroshot64_p32/model.safetensors ;;
   eval64)
     score photos64_final runs/scenes_p64; score_ckpts photos64 runs/scenes_p64 ;;
   fgrule) $B/python data/scenes/fg_rule.py ;;
   distill32)  # the student of the fine-tuned 32 px model, on the same unlabelled training images
     $B/fd_distill runs/scenes_p32 --out runs/scenes_p32_student --data $D/train_images --compare False
-    score photos32_student runs/scenes_p32_student/model.safetensors; keep photos32_student runs/scenes_p32_student ;;
-  *) echo "usage: $0 data|p32|eval32|p64|eval64|distill32|fgrule" >&2; exit 2 ;;
+    score photos32_student runs/scenes_p32_student/model.safetensors; cp runs/scenes_p32_student/loss.csv data/scenes/photos32_student/ ;;
+  *) echo "usage: $0 data|p32|eval32|p64|eval64|p32shapes|zs64from32|distill32|fgrule" >&2; exit 2 ;;
 esac
