@@ -6,9 +6,9 @@
 from __future__ import annotations
 import torch
 import torch.nn.functional as F
+from .core import CALLBACK_ORDER   # first: imports fastai quietly (00_core)
 from fastai.callback.core import Callback
 from fastai.torch_core import rank_distrib, num_distrib
-from .core import CALLBACK_ORDER
 
 # %% auto #0
 __all__ = ['augment_batch', 'Augment', 'shift_reflect', 'equivariance_penalty', 'MaskEquivariance']

@@ -47,8 +47,9 @@ def fd_train(out:str='runs/train',        # run folder: checkpoint/, loss.csv, c
     with cli_errors('fd_train', {**locals(), **kwargs}):
         mo, to = config_values(UNetConfig, kwargs, skip_none=True), config_values(TrainConfig, kwargs, skip_none=True)
         t0 = time.time()
-        model, learn, evalsets = train_run(out, data, preset, train_preset, arch, masks, n_train, resume, eval_every, sample_every,
-                                           device, skip_bad=skip_bad, model_overrides=mo, change_data=change_data, **to)
+        model, learn, evalsets = train_run(out, data=data, preset=preset, train_preset=train_preset, arch=arch, masks=masks, n_train=n_train,
+                                           resume=resume, eval_every=eval_every, sample_every=sample_every, device=device,
+                                           skip_bad=skip_bad, model_overrides=mo, change_data=change_data, **to)
         if rank_distrib() != 0: return
         secs = time.time() - t0
         if learn.start_step >= learn.train_iter:

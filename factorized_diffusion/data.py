@@ -8,6 +8,7 @@ import math
 import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
+from .core import default_device   # first: imports fastai quietly (00_core)
 from fastai.data.core import DataLoaders
 
 # %% auto #0
@@ -93,7 +94,7 @@ def shapes_dls(n_train:int=2000, n_valid:int=256, size:int=32, bs:int=32, seed:i
     "fastai `DataLoaders` over the built-in shapes: shuffled training batches, a fixed validation set."
     tr = ShapesDataset(n_train, size, 'train', seed, with_labels, **kwargs)
     va = ShapesDataset(n_valid, size, 'valid', seed, with_labels, **kwargs)
-    return DataLoaders.from_dsets(tr, va, bs=bs, device=device, drop_last=True, num_workers=0)
+    return DataLoaders.from_dsets(tr, va, bs=bs, device=default_device(device), drop_last=True, num_workers=0)
 
 # %% ../nbs/05_data.ipynb #c0badc3d
 import warnings

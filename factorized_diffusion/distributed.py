@@ -7,9 +7,9 @@ from __future__ import annotations
 import os
 import torch
 import torch.distributed as dist
+from .core import default_device   # first: imports fastai quietly (00_core)
 from fastai.distributed import DistributedDL
 from fastai.torch_core import num_distrib, rank_distrib
-from .core import default_device
 
 # %% auto #0
 __all__ = ['broadcast_indices', 'setup_distributed', 'is_distributed', 'ddp_device']

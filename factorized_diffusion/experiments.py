@@ -12,7 +12,8 @@ from .data import ShapesDataset
 from .segment import evaluate_segmentation, segment
 from .sampling import ddim_sample
 from .fid import fid
-from .runs import train_run
+from .runs import train_run, resolve_checkpoint, cli_errors
+from .learner import load_model
 
 # %% auto #0
 __all__ = ['TABLE6', 'PAPER_TABLE6', 'K_SWEEP', 'HIERARCHY', 'EXPERIMENTS', 'run_experiment', 'format_experiment',
@@ -117,18 +118,17 @@ def fd_experiment(name:str,                     # table6, ksweep, hierarchy, all
                   unet_checkpoint:str=None,     # table5: the trained plain U-Net (DDPM baseline)
                  ):
     "Train and score the variants of one experiment with the same budget and seed; print and save the table."
-    if name == 'table5':
-        from factorized_diffusion.learner import load_model
-        from factorized_diffusion.runs import resolve_checkpoint
-        if not (checkpoint and unet_checkpoint): raise SystemExit("table5 needs --checkpoint (factorized) and --unet_checkpoint (plain U-Net)")
-        rows = generation_table(load_model(resolve_checkpoint(checkpoint), device=device), load_model(resolve_checkpoint(unet_checkpoint), device=device), n=n_fid)
-        Path(out).mkdir(parents=True, exist_ok=True); (Path(out) / 'table5.json').write_text(json.dumps(rows, indent=1))
-        print(format_generation(rows)); return
-    names = list(EXPERIMENTS) if name == 'all' else [name]
-    if bad := [n for n in names if n not in EXPERIMENTS]: raise SystemExit(f"unknown experiment {bad[0]!r}; choose from {list(EXPERIMENTS)} or 'all'")
-    variants = {k: v for n in names for k, v in EXPERIMENTS[n].items()}
-    rows = run_experiment(out, variants, preset, train_preset, steps, seed, n_fid, device=device)
-    table = format_experiment(rows, PAPER_TABLE6)
-    print(table)
-    (Path(out) / 'table.md').write_text(table + '\n')
-    plot_experiment(out, rows, fname=Path(out) / 'masks.png')
+    with cli_errors('fd_experiment', locals()):
+        if name == 'table5':
+            if not (checkpoint and unet_checkpoint): raise SystemExit("table5 needs --checkpoint (factorized) and --unet_checkpoint (plain U-Net)")
+            rows = generation_table(load_model(resolve_checkpoint(checkpoint), device=device), load_model(resolve_checkpoint(unet_checkpoint), device=device), n=n_fid)
+            Path(out).mkdir(parents=True, exist_ok=True); (Path(out) / 'table5.json').write_text(json.dumps(rows, indent=1))
+            print(format_generation(rows)); return
+        names = list(EXPERIMENTS) if name == 'all' else [name]
+        if bad := [n for n in names if n not in EXPERIMENTS]: raise SystemExit(f"unknown experiment {bad[0]!r}; choose from {list(EXPERIMENTS)} or 'all'")
+        variants = {k: v for n in names for k, v in EXPERIMENTS[n].items()}
+        rows = run_experiment(out, variants, preset, train_preset, steps, seed, n_fid, device=device)
+        table = format_experiment(rows, PAPER_TABLE6)
+        print(table)
+        (Path(out) / 'table.md').write_text(table + '\n')
+        plot_experiment(out, rows, fname=Path(out) / 'masks.png')

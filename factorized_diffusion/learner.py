@@ -9,13 +9,13 @@ from functools import partial
 from pathlib import Path
 import torch
 import torch.nn.functional as F
+from .core import default_device, CALLBACK_ORDER   # first: imports fastai quietly (00_core)
 from fastai.learner import Learner
 from fastai.torch_core import rank_distrib, num_distrib
 from fastai.optimizer import Adam
 from fastai.callback.core import Callback, CancelFitException
 importlib.import_module('fastai.callback.progress')   # fastai's progress bars (and `Learner.no_bar`) for every Learner
 from safetensors.torch import save_file, load_file, safe_open
-from .core import default_device, CALLBACK_ORDER
 from .scheduler import DDPMScheduler
 from .unet import UNetConfig, UNet
 from .factorized import FactorizedUNet, factorized_model
@@ -37,7 +37,6 @@ class DDPMCallback(Callback):
     uniform t (and draws exactly what the uniform sampler always drew); p > 1 puts more of the steps at small t."""
     order = CALLBACK_ORDER['ddpm']
     def __init__(self, sched:DDPMScheduler=None, seed:int=0, p_uncond:float=0., t_power:float=1.):
-        if t_power <= 0: raise ValueError(f"t_power must be positive (1 = uniform timesteps, as in the paper), got {t_power}")
         self.sched, self.seed, self.p_uncond, self.t_power = sched or DDPMScheduler(), seed, p_uncond, t_power
 
     def before_fit(self):
@@ -49,8 +48,7 @@ class DDPMCallback(Callback):
         "t, eps and uniform draws for this rank's block of a global batch, from a generator seeded by `key`."
         g = torch.Generator(device=x0.device).manual_seed(key)
         n = x0.shape[0]; N = n * self.world
-        if self.t_power == 1: t = torch.randint(0, self.sched.T, (N,), device=x0.device, generator=g)
-        else: t = (self.sched.T * torch.rand(N, device=x0.device, generator=g) ** self.t_power).long().clamp_(max=self.sched.T - 1)
+        t = self.sched.sample_timesteps(N, x0.device, g, self.t_power)        # Algorithm 1's t (01_scheduler)
         eps = torch.randn((N, *x0.shape[1:]), device=x0.device, dtype=x0.dtype, generator=g)
         u = torch.rand(N, device=x0.device, generator=g)
         block = slice(self.rank * n, (self.rank + 1) * n)

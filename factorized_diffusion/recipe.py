@@ -8,7 +8,7 @@ import json, time
 from pathlib import Path
 import pandas as pd
 from fastcore.script import call_parse
-from .runs import train_run
+from .runs import train_run, cli_errors
 from .experiments import _slug
 
 # %% auto #0
@@ -132,12 +132,13 @@ def fd_study(out:str='runs/study',     # one folder per option (checkpoint, curv
              device:str=None,          # cpu, cuda, ...
             ):
     "Train every option of a study (`STUDIES`) with the same budget and seed, print the table and write the curves."
-    if study not in STUDIES: raise SystemExit(f"fd_study: error: unknown --study {study!r}; choose from {list(STUDIES)}")
-    names = [s.strip() for s in only.split(',')] if only else None
-    st = STUDIES[study]
-    rows = run_options(out, st['options'], only=names, steps=steps, eval_every=eval_every, seed=seed, device=device,
-                       data=st['data'], preset=st['preset'], train_preset=st['train_preset'])
-    table = format_options(rows)
-    print(table); (Path(out) / 'table.md').write_text(table + '\n')
-    save_study(out, rows)
-    plot_option_curves(load_curves(out, rows), fname=Path(out) / 'curves.png')
+    with cli_errors('fd_study', locals()):
+        if study not in STUDIES: raise SystemExit(f"unknown --study {study!r}; choose from {list(STUDIES)}")
+        names = [s.strip() for s in only.split(',')] if only else None
+        st = STUDIES[study]
+        rows = run_options(out, st['options'], only=names, steps=steps, eval_every=eval_every, seed=seed, device=device,
+                           data=st['data'], preset=st['preset'], train_preset=st['train_preset'])
+        table = format_options(rows)
+        print(table); (Path(out) / 'table.md').write_text(table + '\n')
+        save_study(out, rows)
+        plot_option_curves(load_curves(out, rows), fname=Path(out) / 'curves.png')

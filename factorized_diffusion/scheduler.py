@@ -56,9 +56,12 @@ class DDPMScheduler(nn.Module):
                          posterior_variance=post_var).items():
             self.register_buffer(k, v, persistent=False)   # float64; cast to the data's dtype at use
 
-    def sample_timesteps(self, n:int, device=None, generator=None) -> torch.Tensor:
-        "Uniform training timesteps, as in Ho et al.'s Algorithm 1."
-        return torch.randint(0, self.T, (n,), device=device, generator=generator)
+    def sample_timesteps(self, n:int, device=None, generator=None, power:float=1.) -> torch.Tensor:
+        """`n` training timesteps t = floor(T u^power), u ~ U(0,1): `power` 1 is the uniform t of Ho et al.'s Algorithm 1
+        (drawn as integers, exactly as `torch.randint`); `power` > 1 puts more of them at low noise (`TrainConfig.t_power`)."""
+        if power <= 0: raise ValueError(f"t_power must be positive (1 = uniform timesteps, as in the paper), got {power}")
+        if power == 1: return torch.randint(0, self.T, (n,), device=device, generator=generator)
+        return (self.T * torch.rand(n, device=device, generator=generator) ** power).long().clamp_(max=self.T - 1)
 
     def add_noise(self, x0, noise, t):
         "Eq. 1, $q(x_t|x_0)$: $x_t = \\sqrt{\\bar\\alpha_t}\\,x_0 + \\sqrt{1-\\bar\\alpha_t}\\,\\epsilon$."

@@ -8,8 +8,8 @@ import csv, itertools, time
 from pathlib import Path
 import torch
 from fastprogress.fastprogress import progress_bar
+from .core import show_images, overlay_masks, truncate_csv, last_csv_value, CALLBACK_ORDER   # first: imports fastai quietly (00_core)
 from fastai.callback.core import Callback
-from .core import show_images, overlay_masks, truncate_csv, last_csv_value, CALLBACK_ORDER
 from .learner import ema_or_raw, tensorboard_writer
 from .scheduler import DDPMScheduler, SEGMENT_T
 

@@ -171,14 +171,15 @@ def fd_table(table:int,                 # 1, 2, 3, 4 (segmentation against basel
              out:str=None,              # also write the table as markdown here
              device:str=None):
     "Measure one of the paper's tables on its dataset and print it beside the paper's numbers."
-    model = load_model(resolve_checkpoint(checkpoint), device=device)
-    if table == 8: text = format_voc(voc_zero_shot(model, root))
-    elif table in PAPER_TABLES:
-        unet = load_model(resolve_checkpoint(unet_checkpoint), device=device) if unet_checkpoint else None
-        text = format_table(table, run_table(table, model, root, masks, unet, supervised_steps, n_eval))
-    else: raise SystemExit(f"table must be one of {sorted(PAPER_TABLES) + [8]}; Table 5 is bench/bench_sampling.py and 18_learned_baselines, Table 6 fd_experiment")
-    print(text)
-    if out: Path(out).parent.mkdir(parents=True, exist_ok=True); Path(out).write_text(text + '\n')
+    with cli_errors('fd_table', locals()):
+        model = load_model(resolve_checkpoint(checkpoint), device=device)
+        if table == 8: text = format_voc(voc_zero_shot(model, root))
+        elif table in PAPER_TABLES:
+            unet = load_model(resolve_checkpoint(unet_checkpoint), device=device) if unet_checkpoint else None
+            text = format_table(table, run_table(table, model, root, masks, unet, supervised_steps, n_eval))
+        else: raise SystemExit(f"table must be one of {sorted(PAPER_TABLES) + [8]}; Table 5 is bench/bench_sampling.py and 18_learned_baselines, Table 6 fd_experiment")
+        print(text)
+        if out: Path(out).parent.mkdir(parents=True, exist_ok=True); Path(out).write_text(text + '\n')
 
 @call_parse
 def fd_report(checkpoint:str,             # the factorized model: run folder, checkpoint folder or .safetensors

@@ -11,6 +11,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from torch.optim.swa_utils import AveragedModel
+from .core import set_seed, default_device, truncate_csv, last_csv_value, RunLock, CALLBACK_ORDER   # first: imports fastai quietly (00_core)
 from fastai.callback.core import Callback
 from fastai.learner import Learner
 from fastai.callback.fp16 import MixedPrecision
@@ -20,7 +21,6 @@ from fastai.data.core import TfmdDL, DataLoaders
 from fastai.torch_core import rank_distrib, num_distrib
 from fastcore.foundation import L
 from safetensors.torch import load_file
-from .core import set_seed, default_device, truncate_csv, last_csv_value, RunLock, CALLBACK_ORDER
 from .distributed import ddp_device, is_distributed, setup_distributed
 from .unet import UNetConfig
 from .learner import ddpm_learner, save_model, config_diff, MODEL_KINDS, model_kind, StopAfter, init_from
