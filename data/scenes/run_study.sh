@@ -1,17 +1,19 @@
 #!/bin/bash
 # The photographs study of nbs/30_photos.ipynb, stage by stage, from the repository root after `make env`:
 #   bash data/scenes/run_study.sh data | p32 | eval32 | p64 | eval64 | p32shapes | zs64from32 | distill32 | fgrule
-# Runs go to runs/ (not in git); what the notebook reads is copied to data/scenes/<name>/ by `keep`.
+# (the recorded runs also kept every checkpoint while training: a loop copied runs/<run>/checkpoint/model.safetensors
+#  to runs/<run>/ckpts/step_N.safetensors whenever checkpoint/run.json showed a new step; eval32 and eval64 score them)
+# Runs go to runs/ (not in git); what the notebook reads is copied to data/scenes/<name>/ by `keep` and `keep_run`.
 set -euo pipefail
 B=.venv/bin; D=runs/scenes_data; E=runs/scenes_eval; export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 
-keep() {   # keep NAME RUN_OR_EVAL_FOLDER...: copy the small files the notebook reads into data/scenes/NAME/
+keep() {   # keep NAME EVAL_FOLDER...: copy the scores the notebook reads into data/scenes/NAME/
   local name=$1; shift; mkdir -p data/scenes/$name
   for src in "$@"; do
-    for f in scores.json comparison.json segmentation.png contact_sheet.png curve.csv loss.csv checkpoint/run.json summary.json; do
+    for f in scores.json comparison.json segmentation.png; do
       [ -f "$src/$f" ] && cp "$src/$f" data/scenes/$name/$(basename $f)
     done
-  done
+  done; true
 }
 keep_run() {   # keep_run NAME RUN: a training run's curve (on its own training images), loss and configs
   mkdir -p data/scenes/$1; for f in curve.csv loss.csv checkpoint/run.json data.json; do [ -f "$2/$f" ] && cp "$2/$f" data/scenes/$1/; done; true
@@ -21,13 +23,12 @@ score() {  # score NAME MODEL: the model, GrabCut and K-means on the held-out te
   keep "$1" $E/$1
 }
 score_ckpts() {  # score_ckpts PREFIX RUN: every checkpoint the run kept (runs/<run>/ckpts/step_N.safetensors)
-  for c in $2/ckpts/step_*.safetensors; do n=$(basename $c .safetensors); score $1_$n $c; done
+  for c in $2/ckpts/step_*.safetensors; do n=$(basename $c .safetensors); score $1_$n $c; rm data/scenes/$1_$n/segmentation.png; done
 }
 
 case $1 in
   data)   # the family as image folders at 64x64: 2,000 unlabelled training images, 500 labelled test images (26a_scenes)
     $B/python -c "from factorized_diffusion.scenes import write_folder as w; w(2000, '$D/train_images', '$D/train_masks'); w(500, '$D/test_images', '$D/test_masks', split='test')" ;;
-  keep_p32) keep_run photos32 runs/scenes_p32 ;;
   p32)    # the 32 px preset from the shipped textures model (--preset photos32 = --preset textures32 --init textures32)
     $B/fd_train --out runs/scenes_p32 --data $D/train_images --masks $D/train_masks --preset photos32 --eval_every 100
     keep_run photos32 runs/scenes_p32 ;;
