@@ -63,7 +63,7 @@ def fd_segment(checkpoint:str,             # a run folder, its checkpoint/ folde
                data:str=None,               # a folder of your own images (masks out), 'builtin', 'textures', 'scenes' (held-out procedural images), NAME:PATH (e.g. cub:/data/cub); default: a run's own training data, else builtin
                masks:str=None,              # folder of ground-truth masks parallel to DATA, to score against; Pixel-ImageNet for imagenet
                n_eval:int=1000,             # at most this many test images (a seeded subset)
-               out:str='runs/segment',      # output folder: scores.json and segmentation.png; for an image folder also labels/, soft/, fg/, overlay/, contact_sheet.png
+               out:str='runs/segment',      # output folder: scores.json and segmentation.png; for an image folder without --masks: labels/, soft/, fg/, overlay/, contact_sheet.png
                t:int=SEGMENT_T,             # noise level used for segmentation (the paper: 30)
                baselines:bool_arg=False,    # also score GrabCut, colour K-means (and the learned baselines below) on the same images
                unet_checkpoint:str=None,    # with --baselines: a baseline U-Net run (fd_train --arch unet) for DatasetDDPM-unsup
@@ -73,20 +73,20 @@ def fd_segment(checkpoint:str,             # a run folder, its checkpoint/ folde
                bs:int=64,                   # an image folder: images per forward pass
                skip_bad:bool_arg=False,     # an image folder: skip unreadable images (listed in summary.json) instead of stopping
               ):
-    """Segment images with a trained factorized model (EMA weights) or a distilled student. A folder of your own images:
-    write every image's masks at its own size to OUT (07a_segment_folder). With ground truth (built-in data, NAME:PATH,
-    or --masks): print Acc/IOU/DICE and write pictures."""
+    """Segment images with a trained factorized model (EMA weights) or a distilled student. A folder of your own images
+    without --masks: write every image's masks at its own size to OUT (07a_segment_folder). With ground truth (built-in
+    data, NAME:PATH, or a folder with --masks): print Acc/IOU/DICE and write pictures."""
     with cli_errors('fd_segment', locals()):
         p = resolve_checkpoint(checkpoint)
         data, masks = run_data(checkpoint, data, masks)
         model = load_model(p, device=device)
         student = getattr(model, 'clean_input', False)                        # fd_distill's student (28_distill)
         if not (isinstance(model, FactorizedUNet) or student): raise SystemExit(f"{p} holds a baseline U-Net, which has no masks: train with --arch factorized")
-        if data not in BUILTIN_DATA and parse_data(data) is None:            # a folder of the user's own images: masks out
+        if data not in BUILTIN_DATA and parse_data(data) is None and masks is None:   # a folder without ground truth: masks out
             s = segment_folder(model, data, out, t=t, bs=bs, fg=fg, skip_bad=skip_bad)
             print(f"masks of {s['n_images']} images in {out}/: labels/, soft/, fg/ (channels {s['fg_channels']}, {s['fg_channels_how']}), "
                   f"overlay/; first images in {Path(out) / 'contact_sheet.png'}" + (f"; skipped {len(s['skipped'])} unreadable" if s['skipped'] else ''))
-            if masks is None: return
+            return
         _, _, evalsets = get_data(data, model.cfg.img_size, 8, 0, masks, n_eval=n_eval, progress=True)
         if evalsets is None: raise SystemExit(f"{data} has no ground-truth masks to score against (imagenet needs --masks, the Pixel-ImageNet folder)")
         scores = report(model, out, evalsets, name=str(p), n_samples=0, t=t)

@@ -166,6 +166,7 @@ CALLBACK_ORDER = dict(
     nan_guard    = 60,   # NaNGuard (10_training): checks the loss after fastai's Recorder (50) has logged it
     ema          = 70,   # EMACallback (10_training): averages the weights of the step just taken
     loss_log     = 80,   # LossLog (10_training): one CSV row per step
+    record_data  = 81,   # RecordData (10b_runs): writes the run's data record in before_fit, after the lock and config checks of `train`
     curve        = 85,   # SegmentationCurve (07_segment): scores the EMA weights of this step
     sample_grid  = 86,   # SampleGrid (10b_runs): samples from the same weights
     checkpoint   = 90,   # _Checkpoint (10_training): saves once the step's EMA and logs are complete

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['EXPECTED_ERRORS', 'DATA_RECORD', 'PRESET_PAIRS', 'SHIPPED_CHECKPOINT', 'cli_spelling', 'cli_errors', 'SampleGrid',
-           'get_data', 'report', 'data_key', 'run_folder', 'recorded_data', 'run_data', 'resume_data', 'record_data',
+           'get_data', 'report', 'data_key', 'run_folder', 'recorded_data', 'run_data', 'resume_data', 'RecordData',
            'preset_pair', 'default_train_preset', 'Run', 'train_run', 'labelled_train', 'sample_to_folder',
            'resolve_checkpoint']
 
@@ -179,11 +179,14 @@ def resume_data(out, data:str=None, masks:str=None, change_data:bool=False) -> t
                          f"pass --change_data True to go on with {data}, or choose another --out")
     return data, masks
 
-def record_data(out, data:str, masks:str=None, **extra):
-    "Write the run's `DATA_RECORD` (rank 0). A folder that cannot be written is left to `train`, whose one-line error says so."
-    if rank_distrib() != 0: return
-    try: Path(out).mkdir(parents=True, exist_ok=True); (Path(out) / DATA_RECORD).write_text(json.dumps({**data_key(data, masks), **extra}, indent=1))
-    except OSError: pass
+class RecordData(Callback):
+    """Write the run's `DATA_RECORD` when training starts (rank 0): after `train` holds the run's lock and has checked its
+    config, so that a refused command never rewrites the record of a run; atomically (a temporary file, then a rename)."""
+    order = CALLBACK_ORDER['record_data']
+    def __init__(self, out, data:str, masks:str=None, **extra): self.path, self.rec = Path(out) / DATA_RECORD, {**data_key(data, masks), **extra}
+    def before_fit(self):
+        tmp = self.path.with_name(self.path.name + '.tmp')
+        tmp.write_text(json.dumps(self.rec, indent=1)); os.replace(tmp, self.path)
 
 # %% ../nbs/10b_runs.ipynb #7f017f86
 PRESET_PAIRS = dict(paper64=('paper64', 'paper'), paper128=('paper128', 'paper'), small32=('small32', 'small'),
@@ -220,10 +223,9 @@ def train_run(out, data:str=None, preset:str='small32', train_preset:str=None, a
     tcfg = TrainConfig(**{**TRAIN_PRESETS[tp], **{k: v for k, v in train_overrides.items() if v is not None}})
     tr, va, evalsets = get_data(data, mcfg.img_size, n_train, tcfg.seed, masks, mcfg.num_classes > 0, skip_bad)
     resuming = resume and find_checkpoint(out) is not None
-    record_data(out, data, masks, n_train=n_train, skip_bad=skip_bad)
     cbs = []
     if rank_distrib() == 0:
-        cbs.append(LossLog(out / 'loss.csv', append=resuming))
+        cbs += [RecordData(out, data, masks, n_train=n_train, skip_bad=skip_bad), LossLog(out / 'loss.csv', append=resuming)]
         if eval_every and evalsets and arch == 'factorized':
             if not resuming and (out / 'curve.csv').exists(): (out / 'curve.csv').unlink()
             cbs.append(SegmentationCurve(*evalsets, every=eval_every, csv_path=out / 'curve.csv', raw=eval_raw))

@@ -211,7 +211,7 @@ def test_photo_presets_train_on_a_folder_and_masks_come_out(tmp_path):
     for rel, (w, h, _) in files.items():
         lab = Image.open(tmp_path / 'masks' / 'labels' / Path(rel).with_suffix('.png'))
         assert lab.size == (w, h) and np.asarray(lab).max() < 3
-        assert np.load(tmp_path / 'masks' / 'soft' / Path(rel).with_suffix('.npy')).shape == (3, h, w)
+        assert np.load(tmp_path / 'masks' / 'soft' / Path(rel).with_suffix('.npz'))['soft'].shape == (3, h, w)
     assert json.loads((tmp_path / 'masks' / 'summary.json').read_text())['n_images'] == len(files)
     r = run('fd_segment', 'textures32', '--data', odd, '--out', tmp_path / 'm2', '--fg', 7, ok=False)
     assert r.returncode == 2 and 'the model has K=3' in r.stderr
