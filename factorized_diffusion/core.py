@@ -13,7 +13,7 @@ from fastcore.script import Param, bool_arg
 
 # %% auto #0
 __all__ = ['CALLBACK_ORDER', 'MASK_COLORS', 'set_seed', 'default_device', 'truncate_csv', 'last_csv_value', 'RunLocked',
-           'RunLock', 'field_comments', 'config_options', 'config_values', 'config_from', 'to_display',
+           'RunLock', 'field_comments', 'config_options', 'config_values', 'config_from', 'to_uint8', 'to_display',
            'set_mask_colors', 'colorize_masks', 'overlay_masks', 'show_images', 'image_mask_rows']
 
 # %% ../nbs/00_core.ipynb #f4d2ed8f
@@ -179,6 +179,10 @@ CALLBACK_ORDER = dict(
 MASK_COLORS = torch.tensor([[230, 25, 75], [60, 180, 75], [0, 130, 200], [255, 225, 25], [145, 30, 180],
                             [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212], [0, 128, 128]]) / 255.
 "One fixed colour per mask channel (Sasha Trubetskoy's palette), used by every figure."
+
+def to_uint8(x:torch.Tensor) -> np.ndarray:
+    "A (3,H,W) image in [-1,1] as an (H,W,3) uint8 array, as PNG files store it."
+    return ((x.detach().cpu().permute(1, 2, 0) + 1) * 127.5).round().clamp(0, 255).byte().numpy()
 
 def to_display(x:torch.Tensor) -> np.ndarray:
     "A (C,H,W) image in [-1,1] (C in {1,3}) to an (H,W,3) float array in [0,1] for `imshow`."

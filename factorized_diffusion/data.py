@@ -12,8 +12,8 @@ from .core import default_device   # first: imports fastai quietly (00_core)
 from fastai.data.core import DataLoaders
 
 # %% auto #0
-__all__ = ['SHAPES', 'SPLIT_OFFSETS', 'IMAGE_EXTS', 'make_shape_image', 'ShapesDataset', 'shapes_dls', 'read_image',
-           'binary_mask', 'FileDataset', 'ImageFolder']
+__all__ = ['SHAPES', 'SPLIT_OFFSETS', 'IMAGE_EXTS', 'make_shape_image', 'split_seed', 'ShapesDataset', 'shapes_dls', 'to_tensor',
+           'read_image', 'binary_mask', 'FileDataset', 'image_files', 'ImageFolder']
 
 # %% ../nbs/05_data.ipynb #8f4c7df4
 SHAPES = ('disc', 'ellipse', 'rectangle', 'triangle')
@@ -70,6 +70,10 @@ def make_shape_image(seed:int, size:int=32, kind:str=None, bg_dim:float=0.5, fg_
 # %% ../nbs/05_data.ipynb #51bad83d
 SPLIT_OFFSETS = dict(train=0, valid=10_000_000, test=20_000_000)
 
+def split_seed(seed:int, split:str) -> int:
+    "The seed of item 0 of `split` for dataset seed `seed` (item i has this + i): no two splits or seeds share an item."
+    return seed * 100_000_000 + SPLIT_OFFSETS[split]
+
 class ShapesDataset(Dataset):
     """The built-in procedural dataset: `n` (image, mask) pairs of one `split`, images in [-1,1], masks in {0,1}.
     Item i comes from `make_image(seed, size, **kwargs)` with its own seed; a subclass swaps the generator
@@ -80,7 +84,7 @@ class ShapesDataset(Dataset):
         if split not in SPLIT_OFFSETS: raise ValueError(f"split must be one of {list(SPLIT_OFFSETS)}, got {split!r}")
         if n > 10_000_000: raise ValueError("at most 10M images per split")
         self.n, self.size, self.split, self.seed, self.with_labels = n, size, split, seed, with_labels
-        base = seed * 100_000_000 + SPLIT_OFFSETS[split]
+        base = split_seed(seed, split)
         items = [self.make_image(base + i, size, **kwargs) for i in range(n)]
         self.images = torch.stack([p[0] for p in items]) if n else torch.empty(0, 3, size, size)
         self.masks = torch.stack([p[1] for p in items]) if n else torch.empty(0, 1, size, size)
@@ -118,6 +122,10 @@ def _to_rgb(im:Image.Image, fname, noted:set) -> Image.Image:
         im = im.convert('RGBA'); bg = Image.new('RGBA', im.size, (255, 255, 255, 255))
         return Image.alpha_composite(bg, im).convert('RGB')          # transparent pixels become white
     return im.convert('RGB')
+
+def to_tensor(im:Image.Image) -> torch.Tensor:
+    "An 8-bit RGB image as a (3,H,W) float tensor in [-1,1]."
+    return torch.from_numpy(np.asarray(im, dtype=np.float32)).permute(2, 0, 1) / 127.5 - 1
 
 def _resize_crop(im:Image.Image, size:int, resample) -> Image.Image:
     "Resize the short side to `size`, then centre-crop to size x size."
@@ -158,7 +166,7 @@ class FileDataset(Dataset):
     def load(self, i):
         f = self.files[i]
         img = read_image(f, self.noted_modes)
-        x = torch.from_numpy(np.asarray(_resize_crop(img, self.size, Image.BICUBIC), dtype=np.float32)).permute(2, 0, 1) / 127.5 - 1
+        x = to_tensor(_resize_crop(img, self.size, Image.BICUBIC))
         out = (x,) if not self.with_labels else (x, torch.tensor(int(self.labels[i])))
         if self.mask_entries is None: return out
         m = self.read_mask(self.mask_entries[i])
@@ -189,13 +197,20 @@ def _visible(p:Path, root:Path) -> bool:
     "False for hidden files and anything in a hidden folder under `root` (macOS `._x.jpg`, `.ipynb_checkpoints/`, `.git/`)."
     return not any(part.startswith('.') for part in p.relative_to(root).parts)
 
+def image_files(root, exclude=None) -> list:
+    "Image files under `root`, recursively and sorted, skipping hidden ones and anything under `exclude`; a one-line error if there are none."
+    root, ex = Path(root), None if exclude is None else Path(exclude).resolve()
+    if not root.is_dir(): raise FileNotFoundError(f"image folder {root} does not exist")
+    files = sorted(p for p in root.rglob('*') if p.suffix.lower() in IMAGE_EXTS and _visible(p, root)
+                   and not (ex is not None and p.resolve().is_relative_to(ex)))
+    if not files: raise ValueError(f"no images ({', '.join(IMAGE_EXTS)}) under {root}: check the path")
+    return files
+
 class ImageFolder(FileDataset):
     "Images under `path` (recursively) as (3,S,S) tensors in [-1,1]; with `mask_path`, (image, mask) pairs."
     def __init__(self, path, size:int=64, mask_path=None, skip_bad:bool=False):
         self.path = Path(path)
-        if not self.path.is_dir(): raise FileNotFoundError(f"image folder {self.path} does not exist")
-        files = sorted(p for p in self.path.rglob('*') if p.suffix.lower() in IMAGE_EXTS and _visible(p, self.path))
-        if not files: raise ValueError(f"no images ({', '.join(IMAGE_EXTS)}) under {self.path}: check the path")
+        files = image_files(self.path)
         self.mask_path, masks = None if mask_path is None else Path(mask_path), None
         if self.mask_path is not None:
             if not self.mask_path.is_dir(): raise FileNotFoundError(f"mask folder {self.mask_path} does not exist")

@@ -10,12 +10,13 @@ import json
 from pathlib import Path
 import numpy as np
 from PIL import Image
+from .core import to_uint8
 from .data import make_shape_image
 
 def _pair(i:int, h:int=40, w:int=48):
     "A uint8 RGB image (h,w,3) and its boolean mask (h,w): a generated shape, square-generated then cropped to h x w."
     img, m, _ = make_shape_image(1000 + i, max(h, w))
-    a = ((img.permute(1, 2, 0) + 1) * 127.5).round().clamp(0, 255).byte().numpy()[:h, :w]
+    a = to_uint8(img)[:h, :w]
     return np.ascontiguousarray(a), m[0, :h, :w].numpy() > 0
 
 def flowers(root, n:int=12) -> dict:

@@ -4,15 +4,14 @@
 
 # %% auto #0
 __all__ = ['EXPECTED_ERRORS', 'DATA_RECORD', 'PRESET_PAIRS', 'SHIPPED_CHECKPOINT', 'cli_spelling', 'cli_errors', 'SampleGrid',
-           'get_data', 'report', 'data_key', 'run_folder', 'recorded_data', 'run_data', 'resume_data', 'RecordData',
-           'preset_pair', 'default_train_preset', 'Run', 'train_run', 'labelled_train', 'sample_to_folder',
-           'resolve_checkpoint']
+           'get_data', 'report', 'data_key', 'recorded_data', 'run_data', 'resume_data', 'RecordData', 'preset_pair',
+           'default_train_preset', 'Run', 'train_run', 'labelled_train', 'sample_to_folder', 'resolve_checkpoint']
 
 # %% ../nbs/10b_runs.ipynb #ca12738d
 import contextlib, json, os, re, sys
 from pathlib import Path
 from typing import NamedTuple
-from .core import show_images, image_mask_rows, overlay_masks, RunLocked, CALLBACK_ORDER   # first: imports fastai quietly
+from .core import show_images, image_mask_rows, overlay_masks, to_uint8, RunLocked, CALLBACK_ORDER   # first: imports fastai quietly
 from fastai.callback.core import Callback
 from fastai.torch_core import rank_distrib
 import torch
@@ -148,17 +147,13 @@ def data_key(data:str, masks:str=None) -> dict:
     if (named := parse_data(str(data))) is not None: return dict(data=f"{named[0]}:{ab(named[1])}", masks=ab(masks))
     return dict(data=ab(data), masks=ab(masks))
 
-def run_folder(path) -> Path|None:
-    "The run folder that `path` (it, its checkpoint folder, or a weights file in one) belongs to; None for anything else (a shipped model, a loose file)."
+def recorded_data(path) -> dict|None:
+    """What the run at `path` (its folder, its checkpoint folder, or a weights file in one) recorded about its data
+    (`DATA_RECORD`); None for anything else: a shipped model, a loose file, a run from before the record."""
     p = Path(path)
     if p.is_file(): p = p.parent
     if p.name in ('checkpoint', 'checkpoint.old'): p = p.parent
-    return p if p.is_dir() and ((p / DATA_RECORD).exists() or find_checkpoint(p) is not None) else None
-
-def recorded_data(path) -> dict|None:
-    "What the run at `path` recorded about its data (`DATA_RECORD`), or None (not a run, or a run from before the record)."
-    run = run_folder(path)
-    return json.loads((run / DATA_RECORD).read_text()) if run is not None and (run / DATA_RECORD).exists() else None
+    return json.loads((p / DATA_RECORD).read_text()) if (p / DATA_RECORD).is_file() else None
 
 def run_data(path, data:str=None, masks:str=None) -> tuple:
     "(data, masks) for a command on the model at `path`: what the user passed, else the run's own data, else the built-in shapes."
@@ -264,7 +259,7 @@ def sample_to_folder(model, out, n:int=16, bs:int=16, sampler:str='ddpm', steps:
         imgs.append(s['images']); masks.append(s['masks'])
     imgs = torch.cat(imgs); masks = None if masks[0] is None else torch.cat(masks)
     for j, x in enumerate(imgs):
-        Image.fromarray(((x.permute(1, 2, 0) + 1) * 127.5).round().clamp(0, 255).byte().numpy()).save(out / f'{j:05d}.png')
+        Image.fromarray(to_uint8(x)).save(out / f'{j:05d}.png')
         if masks is not None: Image.fromarray(masks[j].argmax(0).byte().numpy()).save(out / f'{j:05d}_mask.png')
     if masks is not None: torch.save(masks, out / 'masks.pt')
     rows = image_mask_rows(imgs[:16], None if masks is None else masks[:16])

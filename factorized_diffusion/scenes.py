@@ -9,12 +9,14 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from fastprogress.fastprogress import progress_bar
-from .data import ShapesDataset, SPLIT_OFFSETS
+from PIL import Image
+from .core import to_uint8
+from .data import ShapesDataset, split_seed
 from .textures import SILHOUETTES, BUILTIN_DATA, silhouette, _u, _hsv_colours
 
 # %% auto #0
-__all__ = ['pink_noise', 'surface', 'blur', 'leaf', 'dead_leaves', 'placed_silhouette', 'make_scene_image', 'ScenesDataset',
-           'write_folder']
+__all__ = ['pink_noise', 'surface', 'blur', 'leaf', 'leaf_radius', 'dead_leaves', 'placed_silhouette', 'make_scene_image',
+           'ScenesDataset', 'write_folder']
 
 # %% ../nbs/26a_scenes.ipynb #36d92bbf
 def pink_noise(g, size:int, alpha:float=1.5, aniso:float=1.0, theta:float=0.0) -> torch.Tensor:
@@ -61,12 +63,15 @@ def leaf(g, yy, xx, size:int, r:float) -> torch.Tensor:
     a, b = dx * math.cos(th) + dy * math.sin(th), -dx * math.sin(th) + dy * math.cos(th)
     return (a / r) ** 2 + (b / (r * e)) ** 2 <= 1
 
+def leaf_radius(u, rmin:float=0.04, rmax:float=0.45):
+    "The radius (a fraction of the image size) at quantile `u` in [0,1] of the 1/r^3 law between `rmin` and `rmax`."
+    return (rmin ** -2 * (1 - u) + rmax ** -2 * u) ** -0.5
+
 def dead_leaves(g, size:int, n:int, yy, xx, palette, rmin:float=0.04, rmax:float=0.45) -> torch.Tensor:
     "Background (3,S,S): a base surface under `n` occluding elliptical leaves with radii from a 1/r^3 law (scale-invariant)."
     img = surface(g, size, palette=palette)
     for _ in range(n):
-        u = _u(g)
-        r = (rmin ** -2 * (1 - u) + rmax ** -2 * u) ** -0.5 * size
+        r = leaf_radius(_u(g), rmin, rmax) * size
         m = leaf(g, yy, xx, size, r)
         img = torch.where(m, surface(g, size, palette=palette), img)
     return img
@@ -143,12 +148,11 @@ BUILTIN_DATA['scenes'] = ScenesDataset
 def write_folder(n:int, images_dir, masks_dir=None, size:int=64, split:str='train', seed:int=0, progress:bool=True, **kwargs) -> int:
     """Write `n` scenes of `split` as `images_dir/00000.png, ...` (and their masks, 255 = foreground, to `masks_dir`):
     the same images as `ScenesDataset(n, size, split, seed)`, rounded to 8 bits. Returns the number written."""
-    from PIL import Image
     images_dir = Path(images_dir); images_dir.mkdir(parents=True, exist_ok=True)
     if masks_dir is not None: Path(masks_dir).mkdir(parents=True, exist_ok=True)
-    base = seed * 100_000_000 + SPLIT_OFFSETS[split]
+    base = split_seed(seed, split)
     for i in (progress_bar(range(n)) if progress else range(n)):
         x, m, _ = make_scene_image(base + i, size, **kwargs)
-        Image.fromarray(((x.permute(1, 2, 0) + 1) * 127.5).round().clamp(0, 255).byte().numpy()).save(images_dir / f'{i:05d}.png')
+        Image.fromarray(to_uint8(x)).save(images_dir / f'{i:05d}.png')
         if masks_dir is not None: Image.fromarray((m[0] * 255).byte().numpy()).save(Path(masks_dir) / f'{i:05d}.png')
     return n
