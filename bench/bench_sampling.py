@@ -13,7 +13,7 @@ import argparse, datetime, platform, sys, time
 from pathlib import Path
 import torch
 
-from factorized_diffusion.learner import load_model
+from factorized_diffusion.checkpoints import load_model
 from factorized_diffusion.runs import resolve_checkpoint, SHIPPED_CHECKPOINT
 from factorized_diffusion.sampling import ddpm_sample, ddim_sample
 from factorized_diffusion.data import ShapesDataset

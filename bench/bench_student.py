@@ -8,7 +8,7 @@ and torchvision's LR-ASPP MobileNetV3 built without pretrained weights.
 import platform, sys, time
 from pathlib import Path
 import torch, torchvision
-from factorized_diffusion.learner import load_model
+from factorized_diffusion.checkpoints import load_model
 from factorized_diffusion.learned_baselines import SegUNet
 from factorized_diffusion.unet import UNetConfig
 from factorized_diffusion.segment import segment

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from fastprogress.fastprogress import progress_bar
 from .scheduler import SEGMENT_T
+from .segment import segment, choose_fg_channels, score_strict, score_permissive
 
 # %% auto #0
 __all__ = ['grabcut_masks', 'border_fraction', 'kmeans_pixels', 'kmeans_masks', 'compare_baselines', 'format_comparison']
@@ -64,7 +65,6 @@ def compare_baselines(model, valid, test, t:int=SEGMENT_T, progress:bool=False, 
     """Strict and permissive Acc/IOU/DICE of `model`, GrabCut and colour K-means on the same (images, masks) splits;
     `extra` adds methods (name -> function from images to (N,K,H,W) masks), e.g. the learned baselines of `18_learned_baselines`.
     `ours`: the model's `evaluate_segmentation` result on these splits, reused instead of segmenting them again; `name`: its row."""
-    from factorized_diffusion.segment import segment, choose_fg_channels, score_strict, score_permissive
     (vx, vm), (tx, tm) = valid, test
     methods = dict(GrabCut=grabcut_masks, **{'K-means (K=2)': kmeans_masks}, **(extra or {}))
     res = {}

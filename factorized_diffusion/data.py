@@ -12,8 +12,8 @@ from .core import default_device   # first: imports fastai quietly (00_core)
 from fastai.data.core import DataLoaders
 
 # %% auto #0
-__all__ = ['SHAPES', 'SPLIT_OFFSETS', 'IMAGE_EXTS', 'make_shape_image', 'split_seed', 'ShapesDataset', 'shapes_dls', 'to_tensor',
-           'read_image', 'binary_mask', 'FileDataset', 'image_files', 'ImageFolder']
+__all__ = ['SHAPES', 'SPLIT_OFFSETS', 'IMAGE_EXTS', 'make_shape_image', 'split_seed', 'ShapesDataset', 'shapes_dls', 'from_uint8',
+           'to_tensor', 'item_tensors', 'read_image', 'binary_mask', 'FileDataset', 'image_files', 'ImageFolder']
 
 # %% ../nbs/05_data.ipynb #8f4c7df4
 SHAPES = ('disc', 'ellipse', 'rectangle', 'triangle')
@@ -123,9 +123,18 @@ def _to_rgb(im:Image.Image, fname, noted:set) -> Image.Image:
         return Image.alpha_composite(bg, im).convert('RGB')          # transparent pixels become white
     return im.convert('RGB')
 
+def from_uint8(a) -> torch.Tensor:
+    "(..., H, W, 3) uint8 RGB pixels (numpy or torch) as a (..., 3, H, W) float tensor in [-1,1]: the one conversion of stored pixels."
+    return torch.as_tensor(a).float().movedim(-1, -3) / 127.5 - 1
+
 def to_tensor(im:Image.Image) -> torch.Tensor:
     "An 8-bit RGB image as a (3,H,W) float tensor in [-1,1]."
-    return torch.from_numpy(np.asarray(im, dtype=np.float32)).permute(2, 0, 1) / 127.5 - 1
+    return from_uint8(np.array(im))
+
+def item_tensors(x, label=None, mask=None) -> tuple:
+    "An item, (image[, label][, mask]), from its stored form: (H,W,3) uint8 pixels, an int label, (H,W) uint8 class ids."
+    out = (from_uint8(x),) if label is None else (from_uint8(x), torch.tensor(int(label)))
+    return out if mask is None else out + (torch.from_numpy(np.asarray(mask).astype(np.float32))[None],)
 
 def _resize_crop(im:Image.Image, size:int, resample) -> Image.Image:
     "Resize the short side to `size`, then centre-crop to size x size."
@@ -163,18 +172,21 @@ class FileDataset(Dataset):
         self.noted_modes, self.skipped = set(), set()   # warn once per image mode, once per bad file
     def __len__(self): return len(self.files)
 
-    def load(self, i):
+    def load_uint8(self, i) -> tuple:
+        "Item `i` before conversion: ((S,S,3) uint8 pixels, (S,S) uint8 class ids or None), what a prepared dataset stores (05b)."
         f = self.files[i]
         img = read_image(f, self.noted_modes)
-        x = to_tensor(_resize_crop(img, self.size, Image.BICUBIC))
-        out = (x,) if not self.with_labels else (x, torch.tensor(int(self.labels[i])))
-        if self.mask_entries is None: return out
+        x = np.array(_resize_crop(img, self.size, Image.BICUBIC))
+        if self.mask_entries is None: return x, None
         m = self.read_mask(self.mask_entries[i])
         (h, w), (W, H) = m.shape, img.size
         if abs(w / h - W / H) > 0.02:   # a mask may be stored at another resolution (CelebAMask-HQ), never another shape
             raise ValueError(f"mask {self.mask_entries[i]} is {w}x{h} but its image {f} is {W}x{H}")
-        mk = np.asarray(_resize_crop(Image.fromarray(m), self.size, Image.NEAREST))
-        return out + (torch.from_numpy(mk.astype(np.float32))[None],)
+        return x, np.array(_resize_crop(Image.fromarray(m), self.size, Image.NEAREST))
+
+    def load(self, i):
+        x, m = self.load_uint8(i)
+        return item_tensors(x, self.labels[i] if self.with_labels else None, m)
 
     def __getitem__(self, i):
         if not self.skip_bad: return self.load(i)

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from PIL import Image
 from .data import FileDataset, binary_mask, IMAGE_EXTS
+from .core import show_images, overlay_masks
 
 # %% auto #0
 __all__ = ['CELEBA_PARTS', 'CELEBA_CLASSES', 'CELEBA_MERGE', 'VOC_CLASSES', 'VOC_TO_IMAGENET', 'DATASETS', 'EVAL_SPLITS', 'need',
@@ -302,7 +303,6 @@ def dataset_splits(name:str, root, size:int, skip_bad:bool=False, per_class:int=
 def show_batch(ds, n:int=8, seed:int=0, title:str='image', fname=None):
     """Draw `n` random items of `ds` (any dataset here), or the first `n` of one batch of fastai `DataLoaders`: images above
     their masks (class ids as colours, void pixels darkened)."""
-    from factorized_diffusion.core import show_images, overlay_masks
     if hasattr(ds, 'one_batch'): items = list(zip(*[t.cpu() for t in ds.one_batch()]))[:n]
     else: items = [ds[i] for i in torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed))[:n].tolist()]
     rows = [[it[0] for it in items]]

@@ -5,82 +5,26 @@
 # %% ../nbs/28_distill.ipynb #08839e14
 from __future__ import annotations
 import csv, hashlib, json, math, os, pickle, signal, threading, time
-from dataclasses import dataclass, asdict, fields
+from dataclasses import dataclass, asdict
 from pathlib import Path
 import torch
 from torch import nn
-import torch.nn.functional as F
 from fastprogress.fastprogress import progress_bar
 from fastcore.script import call_parse, bool_arg
 from .core import default_device, RunLock, truncate_csv, show_images, overlay_masks, config_options, config_from
-from .learner import MODEL_KINDS, save_model, load_model
+from .checkpoints import save_model, load_model, resolve_checkpoint
+from .student import STUDENT_PRESETS, Student, student_config
 from .segment import segment, union_fg
 from .augment import shift_reflect
 from .scheduler import SEGMENT_T
+from .baselines import grabcut_masks, compare_baselines
+from .runs import cli_errors, get_data, run_data
+from .factorized import FactorizedUNet
 
 # %% auto #0
-__all__ = ['STUDENT_PRESETS', 'StudentConfig', 'conv_bn_relu', 'Student', 'student_config', 'label_images', 'distill_loss',
-           'augment_pair', 'DistillConfig', 'fingerprint', 'distill', 'images_per_second', 'time_methods', 'n_params',
-           'compare_distilled', 'format_distilled', 'plot_distilled', 'training_images', 'fd_distill']
-
-# %% ../nbs/28_distill.ipynb #250fb3bd
-@dataclass
-class StudentConfig:
-    "Architecture of the distilled student: a plain convolutional U-Net (conv-BatchNorm-ReLU), no timestep, no attention."
-    img_size:int = 32           # image size it is trained and scored at (the network itself is fully convolutional)
-    in_ch:int = 3               # image channels
-    K:int = 3                   # output masks: the teacher's K, channel for channel
-    widths:tuple = (8, 16, 32)  # channels of each level, highest resolution first
-    stem:int = 1                # 1: the first level at full resolution; 2: a strided first conv, logits upsampled bilinearly
-
-    def __post_init__(self):
-        self.widths = tuple(self.widths)
-        if self.stem not in (1, 2): raise ValueError(f"stem must be 1 or 2, got {self.stem}")
-        if not self.widths or self.K < 1: raise ValueError("a student needs at least one level and K >= 1")
-        down = self.stem * 2 ** (len(self.widths) - 1)
-        if self.img_size % down: raise ValueError(f"img_size {self.img_size} must be divisible by {down} for widths {self.widths} and stem {self.stem}")
-    def to_dict(self): return asdict(self)
-    @classmethod
-    def from_dict(cls, d):
-        names = {f.name for f in fields(cls)}
-        if set(d) - names: raise ValueError(f"unknown StudentConfig fields {sorted(set(d) - names)}")
-        return cls(**d)
-
-STUDENT_PRESETS = dict(tiny=dict(widths=(8, 16, 32)), deep=dict(widths=(8, 16, 32, 64)), half=dict(widths=(16, 32, 64), stem=2),
-                       wide=dict(widths=(16, 32, 64)))
-"Student architectures: `tiny`, `deep` (a fourth level: the default), `half` (strided stem, half resolution), `wide`."
-
-def conv_bn_relu(i:int, o:int, stride:int=1) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(i, o, 3, stride, 1, bias=False), nn.BatchNorm2d(o), nn.ReLU(inplace=True))
-
-# %% ../nbs/28_distill.ipynb #5c16a122
-class Student(nn.Module):
-    "Image (N,C,H,W) in [-1,1] -> K mask logits (N,K,H,W); `masks` gives their softmax, as the teacher's mask path does."
-    kind, clean_input, config_class = 'student', True, StudentConfig   # see 06_learner (kinds) and 07_segment (clean input)
-    def __init__(self, cfg:StudentConfig):
-        super().__init__()
-        self.cfg, w = cfg, cfg.widths
-        self.stem = conv_bn_relu(cfg.in_ch, w[0], cfg.stem)
-        self.down = nn.ModuleList([conv_bn_relu(w[0], w[0])] + [nn.Sequential(conv_bn_relu(a, b), conv_bn_relu(b, b)) for a, b in zip(w, w[1:])])
-        self.up = nn.ModuleList([nn.Sequential(conv_bn_relu(b + a, a), conv_bn_relu(a, a)) for a, b in zip(w, w[1:])][::-1])
-        self.head = nn.Conv2d(w[0], cfg.K, 1)
-
-    def forward(self, x, t=None, y=None):
-        hs, h = [], self.stem(x)
-        for i, d in enumerate(self.down):
-            h = d(F.max_pool2d(h, 2) if i else h); hs.append(h)
-        hs.pop()
-        for u in self.up: h = u(torch.cat([F.interpolate(h, scale_factor=2., mode='nearest'), hs.pop()], 1))
-        out = self.head(h)
-        return F.interpolate(out, scale_factor=float(self.cfg.stem), mode='bilinear', align_corners=False) if self.cfg.stem > 1 else out
-
-    def masks(self, x, t=None, y=None) -> torch.Tensor: return self.forward(x).softmax(1)
-
-MODEL_KINDS['student'] = Student
-
-def student_config(preset:str='tiny', **overrides) -> StudentConfig:
-    if preset not in STUDENT_PRESETS: raise ValueError(f"unknown student {preset!r}; choose from {list(STUDENT_PRESETS)}")
-    return StudentConfig(**{**STUDENT_PRESETS[preset], **overrides})
+__all__ = ['label_images', 'distill_loss', 'augment_pair', 'DistillConfig', 'fingerprint', 'distill', 'images_per_second',
+           'time_methods', 'n_params', 'compare_distilled', 'format_distilled', 'plot_distilled', 'training_images',
+           'fd_distill']
 
 # %% ../nbs/28_distill.ipynb #f0966f88
 @torch.no_grad()
@@ -284,7 +228,6 @@ def n_params(m) -> int: return sum(p.numel() for p in m.parameters())
 def compare_distilled(teacher, student, valid, test, cfg:DistillConfig=None, t:int=SEGMENT_T, n_time:int=256, repeats:int=3) -> dict:
     """Strict/permissive scores (`12_baselines`' `compare_baselines`, which adds GrabCut and colour K-means), images/s
     (`n_time` images; 0: no timing) and parameter counts of teacher and student on the same splits."""
-    from factorized_diffusion.baselines import grabcut_masks, compare_baselines
     cfg = cfg or DistillConfig()
     dev = next(student.parameters()).device
     teacher.eval(); student.eval()
@@ -341,8 +284,6 @@ def fd_distill(teacher:str,                 # the teacher: a fd_train run folder
                device:str=None,              # cpu, cuda, ...
                **kwargs):
     "Distill a trained factorized model into a small, fast segmentation network (28_distill)."
-    from factorized_diffusion.runs import cli_errors, resolve_checkpoint, get_data, run_data
-    from factorized_diffusion.factorized import FactorizedUNet
     with cli_errors('fd_distill', {**locals(), **kwargs}):
         cfg = config_from(DistillConfig, kwargs)
         p = resolve_checkpoint(teacher)

@@ -13,7 +13,8 @@ from .segment import evaluate_segmentation, segment
 from .sampling import ddim_sample
 from .fid import fid
 from .runs import train_run, resolve_checkpoint, cli_errors
-from .learner import load_model
+from .checkpoints import load_model
+from .learned_baselines import train_supervised, supervised_masks, mask_agreement, datasetddpm_masks
 
 # %% auto #0
 __all__ = ['TABLE6', 'PAPER_TABLE6', 'K_SWEEP', 'HIERARCHY', 'EXPERIMENTS', 'run_experiment', 'format_experiment',
@@ -74,7 +75,6 @@ def format_experiment(rows:list, paper:dict=None) -> str:
 
 def plot_experiment(out, rows:list, n:int=8, fname=None):
     "The masks of every variant in `rows` (loaded from `out`) on the same `n` test images, one row per variant."
-    from factorized_diffusion.learner import load_model
     models = [load_model(Path(out) / _slug(r['name']) / 'checkpoint' / 'model.safetensors', device='cpu') for r in rows]
     x = ShapesDataset(n, models[0].cfg.img_size, 'test').images
     grid, titles = [list(x)], ['images']
@@ -86,7 +86,6 @@ def plot_experiment(out, rows:list, n:int=8, fname=None):
 def generation_table(factorized, unet, n:int=128, steps:int=50, n_real:int=2048, supervised_steps:int=300, seed:int=0,
                      progress:bool=True) -> list:
     "Table 5 analogue: rows of (name, FID offline, generated-mask accuracy) for the factorized model and the two-stage DDPM."
-    from factorized_diffusion.learned_baselines import train_supervised, supervised_masks, mask_agreement, datasetddpm_masks
     size = factorized.cfg.img_size
     lab = ShapesDataset(2048, size, 'train', seed)
     sup = train_supervised(lab.images, lab.masks, steps=supervised_steps, progress=progress)

@@ -10,6 +10,9 @@ from fastprogress.fastprogress import progress_bar
 from .unet import UNetConfig, UNet, Decoder, unet_config
 from .scheduler import DDPMScheduler
 from .baselines import kmeans_pixels
+from .core import default_device
+from .segment import choose_fg_channels, score_strict
+from .sampling import ddim_sample
 
 # %% auto #0
 __all__ = ['SegUNet', 'train_supervised', 'supervised_masks', 'feature_blocks', 'ddpm_features', 'datasetddpm_masks',
@@ -28,7 +31,6 @@ class SegUNet(UNet):
 def train_supervised(images:torch.Tensor, masks:torch.Tensor, n_classes:int=2, preset:str='small32', steps:int=300,
                      bs:int=32, lr:float=1e-3, seed:int=0, device=None, progress:bool=True) -> SegUNet:
     "Train a `SegUNet` with cross-entropy (255 ignored) on labelled `images` (N,3,H,W) and `masks` (N,1,H,W) of class ids."
-    from factorized_diffusion.core import default_device
     dev = default_device(device)
     torch.manual_seed(seed)
     net = SegUNet(unet_config(preset, img_size=images.shape[-1], dropout=0.), n_classes).to(dev)
@@ -97,13 +99,11 @@ def mask_agreement(masks:torch.Tensor, ref:torch.Tensor) -> dict:
     """Pixel accuracy of soft masks (N,K,H,W) against reference foreground (N,H,W) with the best channel subset for the
     whole set: the strict rule of `07_segment` with Acc as the criterion (images share a size, so the mean of per-image
     accuracies is the pixel accuracy)."""
-    from factorized_diffusion.segment import choose_fg_channels, score_strict
     best = choose_fg_channels(masks, ref, metric='acc')
     return dict(acc=score_strict(masks, ref, best)['acc'], fg_channels=list(best))
 
 def generated_mask_accuracy(model, seg_net:SegUNet, n:int=64, steps:int=50, seed:int=0, two_stage:bool=False, progress:bool=False) -> dict:
     "Sample `n` images (DDIM, `steps`) and score their masks against `seg_net`'s foreground; see above."
-    from factorized_diffusion.sampling import ddim_sample
     s = ddim_sample(model, n=n, steps=steps, seed=seed, progress=progress)
     masks = datasetddpm_masks(model, s['images']) if two_stage else s['masks']
     ref = supervised_masks(seg_net, s['images']).argmax(1) == 1

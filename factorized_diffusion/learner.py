@@ -4,9 +4,8 @@
 
 # %% ../nbs/06_learner.ipynb #3995010a
 from __future__ import annotations
-import importlib, json, math, os
+import math
 from functools import partial
-from pathlib import Path
 import torch
 import torch.nn.functional as F
 from .core import default_device, CALLBACK_ORDER   # first: imports fastai quietly (00_core)
@@ -14,17 +13,13 @@ from fastai.learner import Learner
 from fastai.torch_core import rank_distrib, num_distrib
 from fastai.optimizer import Adam
 from fastai.callback.core import Callback, CancelFitException
-importlib.import_module('fastai.callback.progress')   # fastai's progress bars (and `Learner.no_bar`) for every Learner
-from safetensors.torch import save_file, load_file, safe_open
+from fastai.callback.progress import ProgressCallback
 from .scheduler import DDPMScheduler
-from .unet import UNetConfig, UNet
-from .factorized import FactorizedUNet, factorized_model
-importlib.import_module('factorized_diffusion.variants')   # registers Table 6's decodings, the hierarchical model and our extensions (16_variants)
+
+PROGRESS = ProgressCallback   # importing it gives every fastai Learner its progress bars (and `Learner.no_bar`)
 
 # %% auto #0
-__all__ = ['MODEL_KINDS', 'KIND_MODULES', 'SHIPPED_WEIGHTS', 'DDPMCallback', 'StopAfter', 'ddpm_learner', 'ema_or_raw',
-           'tensorboard_writer', 'fit_steps', 'model_kind', 'save_model', 'read_meta', 'config_diff', 'load_model',
-           'shipped_or_path', 'resolve_checkpoint', 'attn_depths', 'resolution_diff', 'init_from']
+__all__ = ['PROGRESS', 'DDPMCallback', 'StopAfter', 'ddpm_learner', 'ema_or_raw', 'tensorboard_writer', 'fit_steps']
 
 # %% ../nbs/06_learner.ipynb #84d19160
 class DDPMCallback(Callback):
@@ -104,111 +99,3 @@ def fit_steps(learn:Learner, n_steps:int, lr:float=None, cbs=None):
     "Train for exactly `n_steps` optimiser steps at a constant learning rate (validation after each epoch)."
     n_epoch = math.ceil(n_steps / len(learn.dls.train))
     learn.fit(n_epoch, lr=lr, cbs=[StopAfter(n_steps)] + list(cbs or []))
-
-# %% ../nbs/06_learner.ipynb #cad79d3e
-MODEL_KINDS = dict(unet=UNet, factorized=factorized_model)
-"""Model kind -> constructor from its config (`factorized` covers the paper's design and its variants). A class with a
-`kind` attribute (and a `config_class` if its config is not a `UNetConfig`) adds itself here, e.g. `28_distill`'s student."""
-KIND_MODULES = dict(student='factorized_diffusion.distill')
-"Where a kind that is not built in is defined: `load_model` imports it on first use."
-
-def model_kind(model) -> str:
-    "'factorized' for the paper's model or any variant of it, 'unet' for the baseline; a registered class's own `kind`."
-    if isinstance(getattr(type(model), 'kind', None), str): return type(model).kind
-    if isinstance(model, FactorizedUNet): return 'factorized'
-    if isinstance(model, UNet): return 'unet'
-    raise TypeError(f"not a model of this project: {type(model).__name__}")
-
-def save_model(model, path, **meta) -> Path:
-    "Atomically save `model`'s weights and config (plus string-able `meta`) to a safetensors file."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    kind = model_kind(model)
-    md = dict(kind=kind, config=json.dumps(model.cfg.to_dict()), **{k: json.dumps(v) for k, v in meta.items()})
-    sd = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    tmp = path.with_name(path.name + '.tmp')
-    save_file(sd, str(tmp), metadata=md)
-    os.replace(tmp, path)
-    return path
-
-def read_meta(path) -> dict:
-    "The metadata of a checkpoint written by `save_model` (JSON values decoded)."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"no checkpoint at {path}: train one with `fd_train` or pass the right path")
-    try:
-        with safe_open(str(path), 'pt') as f: md = f.metadata() or {}
-    except Exception as e: raise ValueError(f"{path} is not a readable safetensors checkpoint ({e}); was it written by save_model?") from e
-    if 'kind' not in md: raise ValueError(f"{path} has no model metadata: it was not written by factorized_diffusion.save_model")
-    return {k: (v if k == 'kind' else json.loads(v)) for k, v in md.items()}
-
-def config_diff(saved:dict, wanted:dict) -> dict:
-    "Fields whose values differ, as {name: (saved, wanted)}."
-    return {k: (saved.get(k), wanted.get(k)) for k in sorted(set(saved) | set(wanted)) if saved.get(k) != wanted.get(k)}
-
-def load_model(path, cfg:UNetConfig=None, device=None):
-    "Rebuild the network saved at `path` and load its weights. If `cfg` is given it must match the saved config."
-    md = read_meta(path)
-    if md['kind'] not in MODEL_KINDS and md['kind'] in KIND_MODULES: importlib.import_module(KIND_MODULES[md['kind']])
-    if md['kind'] not in MODEL_KINDS: raise ValueError(f"{path} holds a model of kind {md['kind']!r}, which this version does not know ({list(MODEL_KINDS)})")
-    build = MODEL_KINDS[md['kind']]
-    saved = getattr(build, 'config_class', UNetConfig).from_dict(md['config'])
-    if cfg is not None and cfg != saved:
-        raise ValueError(f"checkpoint {path} was trained with a different config; fields (saved, requested): "
-                         f"{config_diff(saved.to_dict(), cfg.to_dict())}")
-    model = build(saved)
-    model.load_state_dict(load_file(str(path)))
-    return model.to(default_device(device)).eval()
-
-# %% ../nbs/06_learner.ipynb #15e0be5a
-_DATA = Path(importlib.import_module('factorized_diffusion').__file__).resolve().parent.parent / 'data'
-SHIPPED_WEIGHTS = {name: _DATA / f'{name}_factorized.safetensors' for name in ('shapes32', 'textures32', 'scenes32', 'scenes64')}
-"""Checkpoints shipped in the repository's `data/` (a git checkout or editable install), by the name `init_from` and
-`fd_segment` accept: the chain of procedural starts, shapes, then textures (`27_texture_study`), then scenes at 32 and
-64 px (`30_photos`); `data/README.md` has a card for each."""
-
-def shipped_or_path(path) -> Path:
-    "`path` as a Path; a name in `SHIPPED_WEIGHTS` (and no file or folder of that name here) is that shipped file."
-    return SHIPPED_WEIGHTS[str(path)] if str(path) in SHIPPED_WEIGHTS and not Path(path).exists() else Path(path)
-
-def resolve_checkpoint(path) -> Path:
-    """The weights file a user's `path` means: a `.safetensors` file, a checkpoint folder, a run folder (its `checkpoint/`,
-    or `checkpoint.old/` after an interrupted swap, `10_training`) or a name in `SHIPPED_WEIGHTS`."""
-    p = shipped_or_path(path)
-    if not p.is_dir(): return p
-    return next((q for q in (p / 'model.safetensors', p / 'checkpoint' / 'model.safetensors', p / 'checkpoint.old' / 'model.safetensors')
-                 if q.exists()), p / 'model.safetensors')
-
-def attn_depths(cfg) -> set:
-    "The levels of the U-Net (0: full resolution, 1: after one downsampling, ...) that have self-attention."
-    return {lvl for lvl in range(len(cfg['ch_mult'])) if cfg['img_size'] // 2 ** lvl in tuple(cfg['attn_res'])}
-
-def resolution_diff(saved:dict, wanted:dict) -> dict:
-    """`config_diff` of two model configs, less a change of resolution that keeps every weight's shape: `img_size` may
-    differ when `attn_res` moves with it, so that attention sits at the same depth (e.g. small32's attention at 8 px
-    is small32-at-64's attention at 16 px). No weight of these U-Nets depends on the image size."""
-    d = config_diff(saved, wanted)
-    if 'img_size' in d and 'ch_mult' not in d and attn_depths(saved) == attn_depths(wanted):
-        d.pop('img_size'); d.pop('attn_res', None)
-    return d
-
-def init_from(model, path, parts=None):
-    """Load the weights `path` means (`resolve_checkpoint`) into `model`; the same kind and config are required, except
-    for the resolution (`resolution_diff`: a 32 px model starts a 64 px one with attention at the same depth).
-    `parts`: load only these top-level parts (a list, or names separated by commas, e.g. 'encoder,middle,decoder');
-    the others keep the weights they have. None or '': all."""
-    p = resolve_checkpoint(path)
-    md = read_meta(p)
-    saved = type(model.cfg).from_dict(md['config']).to_dict() if md['kind'] == model_kind(model) else {}
-    if md['kind'] != model_kind(model) or (d := resolution_diff(saved, model.cfg.to_dict())):
-        raise ValueError(f"cannot start from {p}: it holds a {md['kind']} model" + (f" with other settings, fields (saved, this run): {d}" if saved else '')
-                         + "; pass weights of the same preset and options (the image size may differ if attention stays at the same depth), or leave init empty for a random start")
-    sd = load_file(str(p))
-    part = lambda k: k.split('.')[0]                                   # top-level module of a weight's name
-    if parts:
-        want = [s.strip() for s in parts.split(',')] if isinstance(parts, str) else list(parts)
-        if bad := [w for w in want if w not in {part(k) for k in sd}]:
-            raise ValueError(f"cannot load part(s) {bad} of {p}: a {md['kind']} model has the parts {sorted({part(k) for k in sd})}")
-        sd = {k: v for k, v in sd.items() if part(k) in want}
-    missing, unexpected = model.load_state_dict(sd, strict=False)
-    loaded = {part(k) for k in sd}
-    assert not unexpected and not any(part(k) in loaded for k in missing)   # same config: only the parts left out are missing
-    return model

@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['EXPECTED_ERRORS', 'DATA_RECORD', 'PRESET_PAIRS', 'SHIPPED_CHECKPOINT', 'cli_spelling', 'cli_errors', 'SampleGrid',
            'get_data', 'report', 'data_key', 'recorded_data', 'run_data', 'resume_data', 'RecordData', 'preset_pair',
-           'default_train_preset', 'Run', 'train_run', 'labelled_train', 'sample_to_folder', 'resolve_checkpoint']
+           'default_train_preset', 'preset_help', 'train_preset_help', 'Run', 'train_run', 'labelled_train',
+           'sample_to_folder', 'resolve_checkpoint']
 
 # %% ../nbs/10b_runs.ipynb #ca12738d
 import contextlib, json, os, re, sys
@@ -17,16 +18,18 @@ from fastai.torch_core import rank_distrib
 import torch
 from .scheduler import DDPMScheduler, SEGMENT_T
 from .unet import unet_config, UNET_PRESETS
-from .data import ImageFolder
 from .textures import eval_splits
 from .scenes import BUILTIN_DATA    # every procedural family by name (26_textures, 26a_scenes)
-from .datasets import parse_data, dataset_splits, DATASETS, EVAL_SPLITS
-from .learner import ema_or_raw, tensorboard_writer, SHIPPED_WEIGHTS, resolve_checkpoint
+from .datasets import parse_data, DATASETS, EVAL_SPLITS
+from .prepared import is_prepared, prepared_parts, source_parts
+from .learner import ema_or_raw, tensorboard_writer
+from .checkpoints import SHIPPED_WEIGHTS, resolve_checkpoint
 from .segment import segment, multiclass_scores, evaluate_segmentation, format_scores, plot_segmentation, SegmentationCurve
 from .sampling import ddpm_sample, ddim_sample
 from .training import TrainConfig, TRAIN_PRESETS, train, find_checkpoint, LossLog
 _all_ = ['resolve_checkpoint']   # the commands import it from here, with the rest of the run layer
-
+from PIL import Image
+import numpy as np
 
 # %% ../nbs/10b_runs.ipynb #d3cfb579
 EXPECTED_ERRORS = (ValueError, OSError, FloatingPointError, RunLocked)
@@ -69,8 +72,6 @@ class SampleGrid(Callback):
         fname = self.out / f'samples_{self.train_iter:07d}.png'
         show_images(rows, fname=fname)
         if (w := tensorboard_writer(self.learn)) is not None:           # TrainConfig.tensorboard: the same picture there
-            from PIL import Image
-            import numpy as np
             w.add_image('samples', np.asarray(Image.open(fname).convert('RGB')), self.train_iter, dataformats='HWC')
 
 # %% ../nbs/10b_runs.ipynb #d36a15c5
@@ -88,26 +89,21 @@ def _choose_score(xs, ms):
 
 def get_data(data:str, size:int, n_train:int=2048, seed:int=0, masks:str=None, with_labels:bool=False, skip_bad:bool=False,
              n_eval:int=1000, progress:bool=False):
-    "(train, valid, (eval_valid, eval_test) or None) datasets for `data` = 'builtin', 'textures', 'NAME:PATH' or an image folder."
+    "(train, valid, (eval_valid, eval_test) or None) datasets for `data` = a procedural family, 'NAME:PATH', an image folder or prepared data (05b)."
     if data in BUILTIN_DATA:
         D = BUILTIN_DATA[data]
         tr, va = D(n_train, size, 'train', seed, with_labels), D(64, size, 'valid', seed, with_labels)
         return tr, va, eval_splits(D, size, seed)
-    if (named := parse_data(str(data))) is not None:
-        name, root = named
-        train_ds, choose, score = dataset_splits(name, root, size, skip_bad=skip_bad, seed=seed, masks_root=masks, with_labels=with_labels)
-        tr, va = _holdout(train_ds, seed)
-        if score is None: return tr, va, None
-        a = score.arrays(n_eval, seed, progress)
-        if choose is None: return tr, va, _choose_score(a[0], a[-1])
-        c = choose.arrays(max(1, n_eval // 5), seed, progress)
-        return tr, va, ((c[0], c[-1]), (a[0], a[-1]))
-    if with_labels: raise ValueError("class labels are only available for the builtin data and flowers/cub/imagenet (image-folder classes are not supported yet)")
-    ds = ImageFolder(data, size, mask_path=masks, skip_bad=skip_bad)
-    tr, va = _holdout(ds, seed)
-    if masks is None: return tr, va, None
-    xs, ms = ds.arrays(min(len(ds), n_eval), seed)
-    return tr, va, _choose_score(xs, ms)
+    if is_prepared(data):
+        if masks is not None: raise ValueError(f"{data} is prepared data: its masks were prepared with it (fd_prepare --masks), drop --masks")
+        train_ds, choose, score = prepared_parts(data, size, with_labels)
+    else: train_ds, choose, score = source_parts(data, size, masks, skip_bad, seed, with_labels)
+    tr, va = _holdout(train_ds, seed)
+    if score is None: return tr, va, None
+    a = score.arrays(n_eval, seed, progress)
+    if choose is None: return tr, va, _choose_score(a[0], a[-1])
+    c = choose.arrays(max(1, n_eval // 5), seed, progress)
+    return tr, va, ((c[0], c[-1]), (a[0], a[-1]))
 
 # %% ../nbs/10b_runs.ipynb #38ccc591
 def report(model, out, evalsets, name:str='', n_samples:int=8, sample_T:int=1000, seed:int=0, t:int=SEGMENT_T, progress:bool=True) -> dict:
@@ -199,6 +195,18 @@ def preset_pair(preset:str) -> tuple:
 
 def default_train_preset(preset:str) -> str: return preset_pair(preset)[1]
 
+def preset_help() -> str:
+    "`fd_train --preset`'s help, written from the tables: every name, the model and training presets it pairs, its start."
+    names = list(PRESET_PAIRS) + [m for m in UNET_PRESETS if m not in PRESET_PAIRS]
+    def one(k):
+        m, t = preset_pair(k); init = TRAIN_PRESETS[t].get('init')
+        return f"{k} ({m} + {t}" + (f", from {init})" if init else ')')
+    return 'model + training preset (PRESET_PAIRS): ' + ', '.join(map(one, names))
+
+def train_preset_help() -> str:
+    "`fd_train --train_preset`'s help, written from `TRAIN_PRESETS`."
+    return f"training preset, one of {', '.join(TRAIN_PRESETS)} (default: the one --preset pairs with it)"
+
 class Run(NamedTuple):
     "What `train_run` returns: the model to use (EMA weights when kept, in eval mode), the learner, the evaluation sets (or None)."
     model: torch.nn.Module
@@ -248,7 +256,6 @@ def labelled_train(data:str, size:int, masks:str=None, n:int=2048, seed:int=0):
 # %% ../nbs/10b_runs.ipynb #e6d74cd8
 def sample_to_folder(model, out, n:int=16, bs:int=16, sampler:str='ddpm', steps:int=50, seed:int=0, label:int=None, progress:bool=True) -> dict:
     "Sample `n` images (and masks) in batches of `bs`; write PNGs, masks.pt and grid.png to `out`."
-    from PIL import Image
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     if sampler not in ('ddpm', 'ddim'): raise ValueError(f"sampler must be 'ddpm' or 'ddim', got {sampler!r}")
     imgs, masks = [], []

@@ -12,6 +12,7 @@ from .core import show_images, overlay_masks, truncate_csv, last_csv_value, CALL
 from fastai.callback.core import Callback
 from .learner import ema_or_raw, tensorboard_writer
 from .scheduler import DDPMScheduler, SEGMENT_T
+from .core import MASK_COLORS, to_display
 
 # %% auto #0
 __all__ = ['segment', 'fg_metrics', 'channel_subsets', 'union_fg', 'choose_fg_channels', 'score_strict', 'score_permissive',
@@ -255,7 +256,6 @@ class SegmentationCurve(Callback):
 # %% ../nbs/07_segment.ipynb #1fa1c7f4
 def plot_masks(model, image:torch.Tensor, t:int=SEGMENT_T, seed:int=0, fname=None):
     "Figure: `image`, its K soft masks at noise level `t` (one panel per channel), and the argmax segmentation."
-    from factorized_diffusion.core import MASK_COLORS, to_display
     m = segment(model, image[None], t=t, seed=seed)[0]
     K = m.shape[0]
     cols = MASK_COLORS[torch.arange(K) % len(MASK_COLORS)]

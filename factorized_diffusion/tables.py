@@ -13,10 +13,12 @@ from .core import show_images, overlay_masks
 from .segment import segment, multiclass_scores, t_sweep, fg_metrics, choose_fg_channels, union_fg
 from .baselines import compare_baselines
 from .learned_baselines import learned_baselines, train_supervised, datasetddpm_masks, supervised_masks
-from .learner import load_model
+from .checkpoints import load_model
 from .datasets import VOC, DAVIS, VOC_CLASSES, VOC_TO_IMAGENET
 from .runs import get_data, labelled_train, resolve_checkpoint, run_data, cli_errors
 from .scheduler import SEGMENT_T
+from .runs import report
+from .baselines import format_comparison
 
 # %% auto #0
 __all__ = ['PAPER_TABLES', 'format_table', 'run_table', 'voc_zero_shot', 'format_voc', 'davis_strip', 'plot_t_sweep',
@@ -138,8 +140,6 @@ def plot_t_sweep(rows:list, fname=None):
 def write_report(model, out, data:str='builtin', masks:str=None, unet=None, supervised_steps:int=300, n_samples:int=8,
                  ts=range(0, 61, 10), n_eval:int=1000, progress:bool=True) -> Path:
     "Scores, baselines, t-sweep, pictures and samples for `model` on `data`, as `out/report.md` with PNG figures."
-    from factorized_diffusion.runs import report
-    from factorized_diffusion.baselines import format_comparison
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     _, _, ev = get_data(data, model.cfg.img_size, masks=masks, n_eval=n_eval, progress=progress)
     if ev is None: raise ValueError(f"{data} has no ground-truth masks to report on")

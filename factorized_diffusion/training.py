@@ -11,6 +11,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from torch.optim.swa_utils import AveragedModel
+from torch.utils.data import Subset
 from .core import set_seed, default_device, truncate_csv, last_csv_value, RunLock, CALLBACK_ORDER   # first: imports fastai quietly (00_core)
 from fastai.callback.core import Callback
 from fastai.learner import Learner
@@ -23,7 +24,8 @@ from fastcore.foundation import L
 from safetensors.torch import load_file
 from .distributed import ddp_device, is_distributed, setup_distributed
 from .unet import UNetConfig
-from .learner import ddpm_learner, save_model, config_diff, MODEL_KINDS, model_kind, StopAfter, init_from
+from .learner import ddpm_learner, StopAfter
+from .checkpoints import save_model, config_diff, MODEL_KINDS, model_kind, init_from
 from .augment import Augment, MaskEquivariance
 
 # %% auto #0
@@ -167,6 +169,11 @@ class SeededDL(TfmdDL):
             per = len(idxs) // ws
             idxs = [i for r in range(ws) for i in idxs[r * per:(r + 1) * per][skip * b:]]
         return idxs
+    def create_batches(self, samps):
+        "Read a whole batch at once from a dataset that can (`get_batch`: prepared data, 05b), any other item by item."
+        ds, idx = (self.dataset.dataset, self.dataset.indices) if isinstance(self.dataset, Subset) else (self.dataset, None)
+        if not hasattr(ds, 'get_batch'): yield from super().create_batches(samps); return
+        for b in self.chunkify(samps): yield ds.get_batch(b if idx is None else [idx[i] for i in b])
 
 def seeded_dls(train_ds, valid_ds, bs:int, seed:int=0, device=None) -> DataLoaders:
     """`DataLoaders` with a seeded shuffled training order and a fixed validation order, loaded in the main process.

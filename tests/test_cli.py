@@ -233,5 +233,5 @@ def test_a_run_remembers_its_data(tmp_path):
     r = run('fd_segment', R, '--out', tmp_path / 'seg')                                                  # masks of the run's own folder
     assert 'masks of 8 images' in r.stdout and (tmp_path / 'seg' / 'labels' / '00007.png').exists()
     r = run('fd_distill', R, '--out', tmp_path / 'dist', '--n_images', 8, '--steps', 2, '--bs', 4)
-    from factorized_diffusion.learner import read_meta
+    from factorized_diffusion.checkpoints import read_meta
     assert read_meta(tmp_path / 'dist' / 'model.safetensors')['data'] == str(imgs.resolve())              # distilled on the run's own images

@@ -89,7 +89,7 @@ def test_resume_is_exact_on_gpu(tmp_path):
 
 @pytest.fixture(scope='module')
 def shipped():
-    from factorized_diffusion.learner import load_model
+    from factorized_diffusion.checkpoints import load_model
     from factorized_diffusion.runs import SHIPPED_CHECKPOINT
     from factorized_diffusion.data import ShapesDataset
     ds = ShapesDataset(256, 32, 'test', 0)

@@ -31,7 +31,7 @@ def teacher(tmp_path_factory):
     "A tiny factorized model with random weights: what it teaches does not matter here, only the mechanics."
     from factorized_diffusion.unet import unet_config
     from factorized_diffusion.factorized import factorized_model
-    from factorized_diffusion.learner import save_model
+    from factorized_diffusion.checkpoints import save_model
     torch.manual_seed(0)
     p = tmp_path_factory.mktemp('teacher') / 'teacher.safetensors'
     save_model(factorized_model(unet_config('tiny')), p)
@@ -114,7 +114,7 @@ def test_mistakes_get_one_line(teacher, tmp_path):
     assert 'no checkpoint at' in one_line_error(run('fd_distill', tmp_path / 'missing.safetensors', '--out', tmp_path / 'o', ok=False))
     assert "labels must be 'soft' or 'hard'" in one_line_error(run('fd_distill', teacher, '--out', tmp_path / 'o', '--labels', 'fuzzy', ok=False))
     from factorized_diffusion.unet import UNet, unet_config
-    from factorized_diffusion.learner import save_model
+    from factorized_diffusion.checkpoints import save_model
     save_model(UNet(unet_config('tiny')), tmp_path / 'unet.safetensors')
     assert 'not a factorized model' in one_line_error(run('fd_distill', tmp_path / 'unet.safetensors', '--out', tmp_path / 'o', ok=False))
     run('fd_distill', teacher, '--out', tmp_path / 's', *FAST, '--steps', 2)

@@ -37,7 +37,7 @@ def sweep(runs:Path):
     write(DEST / 'sweep.csv', rows)
 
 def variants(runs:Path):
-    from factorized_diffusion.learner import read_meta
+    from factorized_diffusion.checkpoints import read_meta
     rows = []
     for d in [runs / 'distill_tiny'] + sorted(p for p in runs.glob('dv_*') if p.is_dir()):
         c = json.loads((d / 'comparison.json').read_text())
@@ -48,7 +48,7 @@ def variants(runs:Path):
     write(DEST / 'variants.csv', rows)
 
 def fresh(runs:Path):
-    from factorized_diffusion.learner import load_model
+    from factorized_diffusion.checkpoints import load_model
     from factorized_diffusion.data import ShapesDataset
     from factorized_diffusion.textures import eval_splits
     from factorized_diffusion.distill import compare_distilled, format_distilled

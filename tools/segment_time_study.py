@@ -14,7 +14,7 @@ tuning score and its test score, next to t=30, the paper's setting).
 import argparse, json, time, csv
 from pathlib import Path
 import torch
-from factorized_diffusion.learner import load_model
+from factorized_diffusion.checkpoints import load_model
 from factorized_diffusion.runs import resolve_checkpoint
 from factorized_diffusion.segment import evaluate_segmentation
 from factorized_diffusion.textures import eval_splits, TexturesDataset

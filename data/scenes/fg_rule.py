@@ -3,7 +3,7 @@ labelled choice, on the held-out scenes test folder, for the models of 30_photos
 runs of run_study.sh:  .venv/bin/python data/scenes/fg_rule.py  (writes data/scenes/fg_rule.json)"""
 import json
 from pathlib import Path
-from factorized_diffusion.learner import load_model, resolve_checkpoint
+from factorized_diffusion.checkpoints import load_model, resolve_checkpoint
 from factorized_diffusion.runs import get_data
 from factorized_diffusion.segment import segment, choose_fg_channels, score_strict
 from factorized_diffusion.segment_folder import choose_fg_unlabelled

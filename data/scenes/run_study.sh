@@ -1,6 +1,6 @@
 #!/bin/bash
 # The photographs study of nbs/30_photos.ipynb, stage by stage, from the repository root after `make env`:
-#   bash data/scenes/run_study.sh data | p32 | eval32 | p64 | eval64 | p32shapes | zs64from32 | distill32 | fgrule
+#   bash data/scenes/run_study.sh data | p32 | eval32 | p64 | eval64 | p64long | eval64long | p32shapes | zs64from32 | distill32 | fgrule
 # (the recorded runs also kept every checkpoint while training: a loop copied runs/<run>/checkpoint/model.safetensors
 #  to runs/<run>/ckpts/step_N.safetensors whenever checkpoint/run.json showed a new step; eval32 and eval64 score them)
 # Runs go to runs/ (not in git); what the notebook reads is copied to data/scenes/<name>/ by `keep` and `keep_run`.
@@ -38,18 +38,23 @@ case $1 in
   p64)    # the 64 px preset: the textures model's weights in the small32 layout built for 64 px, 400 steps
     $B/python -c "
 from factorized_diffusion.unet import unet_config; from factorized_diffusion.factorized import FactorizedUNet
-from factorized_diffusion.learner import init_from, save_model
+from factorized_diffusion.checkpoints import init_from, save_model
 save_model(init_from(FactorizedUNet(unet_config('photos64')), 'textures32'), 'runs/zeroshot64/model.safetensors')"
     score zeroshot64_textures32 runs/zeroshot64/model.safetensors
     $B/fd_train --out runs/scenes_p64 --data $D/train_images --masks $D/train_masks --preset photos64 --eval_every 100
     keep_run photos64 runs/scenes_p64 ;;
+  p64long)   # the 64 px preset trained longer (up to 1200 steps), a checkpoint kept every 100 steps (the loop described above)
+    $B/fd_train --out runs/scenes_p64long --data $D/train_images --masks $D/train_masks --preset photos64 --steps 1200 --eval_every 200
+    keep_run photos64long runs/scenes_p64long ;;
+  eval64long)   # the kept checkpoints of p64long that were reached, each next to GrabCut and K-means
+    score_ckpts photos64long runs/scenes_p64long ;;
   p32shapes)   # leave-one-out control: the same recipe and budget from the shipped shapes model (--preset textures32)
     $B/fd_train --out runs/scenes_p32_shapes --data $D/train_images --preset textures32 --report_after False
     keep_run photos32_from_shapes runs/scenes_p32_shapes; score photos32_from_shapes runs/scenes_p32_shapes ;;
   zs64from32)   # the fine-tuned 32 px model moved to 64 px as it is (a two-stage route: photos32, then 64 px)
     $B/python -c "
 from factorized_diffusion.unet import unet_config; from factorized_diffusion.factorized import FactorizedUNet
-from factorized_diffusion.learner import init_from, save_model
+from factorized_diffusion.checkpoints import init_from, save_model
 save_model(init_from(FactorizedUNet(unet_config('photos64')), 'runs/scenes_p32'), 'runs/zeroshot64_p32/model.safetensors')"
     score zeroshot64_photos32 runs/zeroshot64_p32/model.safetensors ;;
   eval64)
@@ -58,5 +63,5 @@ save_model(init_from(FactorizedUNet(unet_config('photos64')), 'runs/scenes_p32')
   distill32)  # the student of the fine-tuned 32 px model, on the same unlabelled training images
     $B/fd_distill runs/scenes_p32 --out runs/scenes_p32_student --data $D/train_images --compare False
     score photos32_student runs/scenes_p32_student/model.safetensors; cp runs/scenes_p32_student/loss.csv data/scenes/photos32_student/ ;;
-  *) echo "usage: $0 data|p32|eval32|p64|eval64|p32shapes|zs64from32|distill32|fgrule" >&2; exit 2 ;;
+  *) echo "usage: $0 data|p32|eval32|p64|eval64|p64long|eval64long|p32shapes|zs64from32|distill32|fgrule" >&2; exit 2 ;;
 esac
