@@ -132,9 +132,10 @@ def to_tensor(im:Image.Image) -> torch.Tensor:
     return from_uint8(np.array(im))
 
 def item_tensors(x, label=None, mask=None) -> tuple:
-    "An item, (image[, label][, mask]), from its stored form: (H,W,3) uint8 pixels, an int label, (H,W) uint8 class ids."
-    out = (from_uint8(x),) if label is None else (from_uint8(x), torch.tensor(int(label)))
-    return out if mask is None else out + (torch.from_numpy(np.asarray(mask).astype(np.float32))[None],)
+    """An item, (image[, label][, mask]), from its stored form: (H,W,3) uint8 pixels, an int label, (H,W) uint8 class ids;
+    or a batch of them, (B,H,W,3), (B,) and (B,H,W), collated the same way (prepared data, 05b)."""
+    out = (from_uint8(x),) if label is None else (from_uint8(x), torch.as_tensor(np.asarray(label, np.int64)))
+    return out if mask is None else out + (torch.from_numpy(np.asarray(mask).astype(np.float32)).unsqueeze(-3),)
 
 def _resize_crop(im:Image.Image, size:int, resample) -> Image.Image:
     "Resize the short side to `size`, then centre-crop to size x size."

@@ -366,7 +366,7 @@ def _train(run_dir, mcfg, tcfg, train_ds, valid_ds, arch, resume, device, extra_
     if tcfg.checkpoint_decoder: model.checkpoint_decoder = True     # same result, less memory (04_factorized)
     if ckpt is not None:
         model.load_state_dict(load_file(str(ckpt / 'raw.safetensors')))
-    elif tcfg.init: init_from(model, tcfg.init, tcfg.init_only)      # a new run from saved weights, all or some parts (06_learner)
+    elif tcfg.init: init_from(model, tcfg.init, tcfg.init_only)      # a new run from saved weights, all or some parts (06a_checkpoints)
     ema = EMACallback(model, tcfg.ema, tcfg.ema_warmup) if tcfg.ema > 0 else None
     if ema is not None and ckpt is not None:
         ema.ema.module.load_state_dict(load_file(str(ckpt / 'model.safetensors')))

@@ -71,7 +71,7 @@ UNET_PRESETS = dict(
 )
 # the small-budget recipe of 25_recipe: small32 at width 48 (the option that made the masks emerge soonest there)
 UNET_PRESETS['fast32'] = {**UNET_PRESETS['small32'], 'ch': 48}
-# 30_photos: the small32 layout built for 64 px input, attention at the same depth (16 px): the 32 px weights load as they are (06_learner)
+# 30_photos: the small32 layout built for 64 px input, attention at the same depth (16 px): the 32 px weights load as they are (06a_checkpoints)
 UNET_PRESETS['photos64'] = {**UNET_PRESETS['small32'], 'img_size': 64, 'attn_res': (16,)}
 
 def unet_config(preset:str='small32', **overrides) -> UNetConfig:
