@@ -26,11 +26,11 @@ test: env
 	OMP_NUM_THREADS=1 $(BIN)/nbdev_test --n_workers 2 --timing
 	OMP_NUM_THREADS=1 $(BIN)/pytest -q -n 2 tests
 
-# On a machine with a CUDA GPU (issue 19): the GPU tests, the notebook cells flagged cuda, the GPU benchmark rows
+# On a machine with a CUDA GPU (issues 19, 29): the GPU tests, the benchmark rows and a 64 px training run, each under
+# its own time cap (about 8 minutes in all), everything in data/gpu/<date>/ (bench/make_gpu.py; its dry run on the CPU
+# is tests/test_make_gpu.py). The notebook cells flagged cuda: nbdev_test --flags cuda --path nbs/24_benchmarks.ipynb
 gpu: env
-	$(BIN)/pytest -m cuda tests/test_cuda.py -q
-	$(BIN)/nbdev_test --flags cuda --path nbs/24_benchmarks.ipynb
-	$(BIN)/python bench/bench_gpu.py --ddpm_timed 100
+	$(BIN)/python bench/make_gpu.py
 
 export: env
 	$(BIN)/nbdev_export

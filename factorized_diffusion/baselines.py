@@ -61,10 +61,12 @@ def kmeans_masks(images:torch.Tensor, K:int=2, iters:int=20, seed:int=0) -> torc
     return kmeans_pixels(images.detach().float().cpu().flatten(2).transpose(1, 2), K, H, W, iters, seed)
 
 # %% ../nbs/12_baselines.ipynb #8b51abb2
-def compare_baselines(model, valid, test, t:int=SEGMENT_T, progress:bool=False, extra:dict=None, ours:dict=None, name:str='factorized (ours)') -> dict:
+def compare_baselines(model, valid, test, t:int=SEGMENT_T, progress:bool=False, extra:dict=None, ours:dict=None, name:str='factorized (ours)',
+                      post:str='none') -> dict:
     """Strict and permissive Acc/IOU/DICE of `model`, GrabCut and colour K-means on the same (images, masks) splits;
     `extra` adds methods (name -> function from images to (N,K,H,W) masks), e.g. the learned baselines of `18_learned_baselines`.
-    `ours`: the model's `evaluate_segmentation` result on these splits, reused instead of segmenting them again; `name`: its row."""
+    `ours`: the model's `evaluate_segmentation` result on these splits (made with the same `post`), reused instead of segmenting
+    them again; `name`: its row. `post`: what is done to every method's foregrounds alike (`FG_POST`, `07_segment`)."""
     (vx, vm), (tx, tm) = valid, test
     methods = dict(GrabCut=grabcut_masks, **{'K-means (K=2)': kmeans_masks}, **(extra or {}))
     res = {}
@@ -72,8 +74,8 @@ def compare_baselines(model, valid, test, t:int=SEGMENT_T, progress:bool=False, 
     elif model is not None: methods = {name: lambda x: segment(model, x, t=t, progress=progress), **methods}
     for name, fn in methods.items():
         mv, mt = fn(vx), fn(tx)
-        sub = choose_fg_channels(mv, vm)
-        res[name] = dict(fg_channels=list(sub), strict=score_strict(mt, tm, sub), permissive=score_permissive(mt, tm))
+        sub = choose_fg_channels(mv, vm, post=post)
+        res[name] = dict(fg_channels=list(sub), strict=score_strict(mt, tm, sub, post), permissive=score_permissive(mt, tm, post))
     return res
 
 def format_comparison(res:dict) -> str:

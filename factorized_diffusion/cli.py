@@ -20,6 +20,7 @@ from .checkpoints import load_model, read_meta
 from .training import TrainConfig, TRAIN_PRESETS
 from .baselines import compare_baselines, format_comparison
 from .scheduler import SEGMENT_T
+from .segment import check_post
 from .segment_folder import segment_folder
 from .prepared import prepare, is_prepared
 from .runs import (cli_errors, preset_help, train_preset_help, get_data, report, default_train_preset, train_run, labelled_train,
@@ -66,6 +67,7 @@ def fd_segment(checkpoint:str,             # a run folder, its checkpoint/ folde
                n_eval:int=1000,             # at most this many test images (a seeded subset)
                out:str='runs/segment',      # output folder: scores.json and segmentation.png; for an image folder without --masks: labels/, soft/, fg/, overlay/, contact_sheet.png
                t:int=SEGMENT_T,             # noise level used for segmentation (the paper: 30)
+               post:str='none',             # none (the paper), or largest: keep each foreground's largest connected region (one object per image; 07_segment)
                baselines:bool_arg=False,    # also score GrabCut, colour K-means (and the learned baselines below) on the same images
                unet_checkpoint:str=None,    # with --baselines: a baseline U-Net run (fd_train --arch unet) for DatasetDDPM-unsup
                supervised_steps:int=300,    # with --baselines: train a supervised U-Net this many steps on labelled training images (0: skip)
@@ -78,19 +80,20 @@ def fd_segment(checkpoint:str,             # a run folder, its checkpoint/ folde
     without --masks: write every image's masks at its own size to OUT (07a_segment_folder). With ground truth (built-in
     data, NAME:PATH, or a folder with --masks): print Acc/IOU/DICE and write pictures."""
     with cli_errors('fd_segment', locals()):
+        check_post(post)
         p = resolve_checkpoint(checkpoint)
         data, masks = run_data(checkpoint, data, masks)
         model = load_model(p, device=device)
         student = getattr(model, 'clean_input', False)                        # fd_distill's student (28_distill)
         if not (isinstance(model, FactorizedUNet) or student): raise SystemExit(f"{p} holds a baseline U-Net, which has no masks: train with --arch factorized")
         if data not in BUILTIN_DATA and parse_data(data) is None and masks is None and not is_prepared(data):   # a folder without ground truth: masks out
-            s = segment_folder(model, data, out, t=t, bs=bs, fg=fg, skip_bad=skip_bad)
+            s = segment_folder(model, data, out, t=t, bs=bs, fg=fg, skip_bad=skip_bad, post=post)
             print(f"masks of {s['n_images']} images in {out}/: labels/, soft/, fg/ (channels {s['fg_channels']}, {s['fg_channels_how']}), "
                   f"overlay/; first images in {Path(out) / 'contact_sheet.png'}" + (f"; skipped {len(s['skipped'])} unreadable" if s['skipped'] else ''))
             return
         _, _, evalsets = get_data(data, model.cfg.img_size, 8, 0, masks, n_eval=n_eval, progress=True)
         if evalsets is None: raise SystemExit(f"{data} has no ground-truth masks to score against (imagenet needs --masks, the Pixel-ImageNet folder)")
-        scores = report(model, out, evalsets, name=str(p), n_samples=0, t=t)
+        scores = report(model, out, evalsets, name=str(p), n_samples=0, t=t, post=post)
         if not baselines: return
         extra = {}
         if unet_checkpoint:
@@ -101,7 +104,7 @@ def fd_segment(checkpoint:str,             # a run folder, its checkpoint/ folde
             print(f"training the supervised U-Net upper bound: {supervised_steps} steps on {len(lab[0])} labelled training images")
             extra.update(learned_baselines(seg_net=train_supervised(*lab, steps=supervised_steps, device=device)))
         res = compare_baselines(model, *evalsets, t=t, progress=True, extra=extra, ours=scores if 'strict' in scores else None,
-                                name='distilled student' if student else 'factorized (ours)')
+                                name='distilled student' if student else 'factorized (ours)', post=post)
         print('\n' + format_comparison(res))
         (Path(out) / 'comparison.json').write_text(json.dumps(res, indent=1))
 

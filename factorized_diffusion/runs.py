@@ -106,8 +106,9 @@ def get_data(data:str, size:int, n_train:int=2048, seed:int=0, masks:str=None, w
     return tr, va, ((c[0], c[-1]), (a[0], a[-1]))
 
 # %% ../nbs/10b_runs.ipynb #38ccc591
-def report(model, out, evalsets, name:str='', n_samples:int=8, sample_T:int=1000, seed:int=0, t:int=SEGMENT_T, progress:bool=True) -> dict:
-    "Segment the evaluation images, print and save scores, write `segmentation.png` and (if `n_samples`) `samples.png`."
+def report(model, out, evalsets, name:str='', n_samples:int=8, sample_T:int=1000, seed:int=0, t:int=SEGMENT_T, progress:bool=True,
+           post:str='none') -> dict:
+    "Segment the evaluation images, print and save scores, write `segmentation.png` and (if `n_samples`) `samples.png`; `post`: `FG_POST` (`07_segment`)."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     (vx, vm), (tx, tm) = evalsets
     labels = tm[tm != 255]
@@ -121,9 +122,9 @@ def report(model, out, evalsets, name:str='', n_samples:int=8, sample_T:int=1000
                     row_titles=['image', 'ground truth', 'masks'], fname=out / 'segmentation.png')
         scores = dict(t=t, n_test=len(tx), multiclass={**r, 'mapping': {str(k): v for k, v in r['mapping'].items()}})
     else:
-        res = evaluate_segmentation(model, vx, vm, tx, tm, t=t, progress=progress)
+        res = evaluate_segmentation(model, vx, vm, tx, tm, t=t, post=post, progress=progress)
         print(f"\n{name}\n" + format_scores(res))
-        plot_segmentation(tx, tm, res['masks'], res['fg_channels'], n=10, fname=out / 'segmentation.png')
+        plot_segmentation(tx, tm, res['masks'], res['fg_channels'], n=10, fname=out / 'segmentation.png', post=post)
         scores = {k: v for k, v in res.items() if k != 'masks'}
     if n_samples:
         s = ddpm_sample(model, n=n_samples, sched=DDPMScheduler(T=sample_T), seed=seed, progress=progress)

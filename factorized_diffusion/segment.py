@@ -6,7 +6,8 @@
 from __future__ import annotations
 import csv, itertools, time
 from pathlib import Path
-import torch
+import numpy as np, torch
+from scipy import ndimage
 from fastprogress.fastprogress import progress_bar
 from .core import show_images, overlay_masks, truncate_csv, last_csv_value, CALLBACK_ORDER   # first: imports fastai quietly (00_core)
 from fastai.callback.core import Callback
@@ -15,10 +16,10 @@ from .scheduler import DDPMScheduler, SEGMENT_T
 from .core import MASK_COLORS, to_display
 
 # %% auto #0
-__all__ = ['segment', 'fg_metrics', 'channel_subsets', 'union_fg', 'choose_fg_channels', 'score_strict', 'score_permissive',
-           'position_share', 'explained_variance', 'content_alignment', 'mask_dependence', 'format_dependence',
-           'evaluate_segmentation', 'format_scores', 'plot_segmentation', 'multiclass_scores', 't_sweep',
-           'SegmentationCurve', 'plot_masks', 'mask_explorer']
+__all__ = ['FG_POST', 'segment', 'fg_metrics', 'channel_subsets', 'largest_region', 'check_post', 'union_fg',
+           'choose_fg_channels', 'score_strict', 'score_permissive', 'position_share', 'explained_variance',
+           'content_alignment', 'mask_dependence', 'format_dependence', 'evaluate_segmentation', 'format_scores',
+           'plot_segmentation', 'multiclass_scores', 't_sweep', 'SegmentationCurve', 'plot_masks', 'mask_explorer']
 
 # %% ../nbs/07_segment.ipynb #abb6fdf5
 @torch.no_grad()
@@ -77,24 +78,41 @@ def channel_subsets(K:int) -> list:
     if K == 1: return [(0,)]
     return [s for r in range(1, K) for s in itertools.combinations(range(K), r)]
 
-def union_fg(masks:torch.Tensor, subset) -> torch.Tensor:
-    "Foreground (N,H,W) = the chosen channels' soft masks summed, thresholded at 0.5."
-    return masks[:, list(subset)].sum(1) >= 0.5
+FG_POST = ('none', 'largest')
+"What may be done to a foreground after thresholding: nothing (the paper), or keep its largest connected region."
 
-def choose_fg_channels(masks:torch.Tensor, gt:torch.Tensor, metric:str='iou') -> tuple:
+def largest_region(fg:torch.Tensor) -> torch.Tensor:
+    "Each boolean foreground of `fg` (N,H,W) cut to its largest 4-connected region; an empty one stays empty."
+    out = []
+    for f in fg.cpu().numpy():
+        lab, n = ndimage.label(f)
+        out.append(lab == 1 + int(np.argmax(ndimage.sum(f, lab, range(1, n + 1)))) if n > 1 else f)
+    return torch.from_numpy(np.stack(out)).to(fg.device) if out else fg
+
+def check_post(post:str) -> str:
+    "`post` if it is one of `FG_POST`, else a one-line error."
+    if post not in FG_POST: raise ValueError(f"post must be one of {', '.join(FG_POST)}, got {post!r}")
+    return post
+
+def union_fg(masks:torch.Tensor, subset, post:str='none') -> torch.Tensor:
+    "Foreground (N,H,W) = the chosen channels' soft masks summed, thresholded at 0.5; then `post` (`FG_POST`)."
+    fg = masks[:, list(subset)].sum(1) >= 0.5
+    return largest_region(fg) if check_post(post) == 'largest' else fg
+
+def choose_fg_channels(masks:torch.Tensor, gt:torch.Tensor, metric:str='iou', post:str='none') -> tuple:
     "Strict rule, step 1: the channel subset with the best mean `metric` on a labelled validation split."
     gt = gt.reshape(masks.shape[0], *masks.shape[-2:])
-    return max(channel_subsets(masks.shape[1]), key=lambda s: fg_metrics(union_fg(masks, s), gt)[metric].mean().item())
+    return max(channel_subsets(masks.shape[1]), key=lambda s: fg_metrics(union_fg(masks, s, post), gt)[metric].mean().item())
 
-def score_strict(masks:torch.Tensor, gt:torch.Tensor, subset) -> dict:
+def score_strict(masks:torch.Tensor, gt:torch.Tensor, subset, post:str='none') -> dict:
     "Strict rule, step 2: mean Acc/IOU/DICE with the channel subset fixed beforehand."
     gt = gt.reshape(masks.shape[0], *masks.shape[-2:])
-    return {k: v.mean().item() for k, v in fg_metrics(union_fg(masks, subset), gt).items()}
+    return {k: v.mean().item() for k, v in fg_metrics(union_fg(masks, subset, post), gt).items()}
 
-def score_permissive(masks:torch.Tensor, gt:torch.Tensor) -> dict:
+def score_permissive(masks:torch.Tensor, gt:torch.Tensor, post:str='none') -> dict:
     "IEM/ReDO-style permissive rule: per image and per metric the best channel subset, then the mean over images."
     gt = gt.reshape(masks.shape[0], *masks.shape[-2:])
-    per = [fg_metrics(union_fg(masks, s), gt) for s in channel_subsets(masks.shape[1])]
+    per = [fg_metrics(union_fg(masks, s, post), gt) for s in channel_subsets(masks.shape[1])]
     return {k: torch.stack([p[k] for p in per]).max(0).values.mean().item() for k in per[0]}
 
 # %% ../nbs/07_segment.ipynb #891fc73f
@@ -155,27 +173,29 @@ def format_dependence(dep:dict) -> str:
     return s
 
 # %% ../nbs/07_segment.ipynb #a08ac26a
-def evaluate_segmentation(model, valid_images, valid_masks, test_images, test_masks, t:int=SEGMENT_T, **kwargs) -> dict:
-    "Strict and permissive Acc/IOU/DICE of `model` on a test split; the strict channel subset is chosen on the valid split."
+def evaluate_segmentation(model, valid_images, valid_masks, test_images, test_masks, t:int=SEGMENT_T, post:str='none', **kwargs) -> dict:
+    """Strict and permissive Acc/IOU/DICE of `model` on a test split; the strict channel subset is chosen on the valid split.
+    `post`: what is done to every foreground before it is scored (`FG_POST`)."""
     mv, mt = segment(model, valid_images, t=t, **kwargs), segment(model, test_images, t=t, **kwargs)
-    subset = choose_fg_channels(mv, valid_masks)
-    return dict(t=t, fg_channels=list(subset), n_valid=len(valid_images), n_test=len(test_images),
-                strict=score_strict(mt, test_masks, subset), permissive=score_permissive(mt, test_masks),
+    subset = choose_fg_channels(mv, valid_masks, post=post)
+    return dict(t=t, post=post, fg_channels=list(subset), n_valid=len(valid_images), n_test=len(test_images),
+                strict=score_strict(mt, test_masks, subset, post), permissive=score_permissive(mt, test_masks, post),
                 channel_usage=mt.mean((0, 2, 3)).tolist(), dependence=mask_dependence(mt, subset, test_masks, test_images), masks=mt)
 
 def format_scores(res:dict) -> str:
     "A small text table of an `evaluate_segmentation` result."
-    lines = [f"segmentation at t={res['t']} on {res['n_test']} test images (foreground channels {res['fg_channels']} chosen on {res['n_valid']} labelled validation images)",
+    post = '' if res.get('post', 'none') == 'none' else f", each foreground cut to its {res['post']} region"
+    lines = [f"segmentation at t={res['t']} on {res['n_test']} test images (foreground channels {res['fg_channels']} chosen on {res['n_valid']} labelled validation images{post})",
              f"{'rule':38s} {'Acc':>6s} {'IOU':>6s} {'DICE':>6s}"]
     for name, key in (('strict (fixed channels)', 'strict'), ('permissive (IEM/ReDO per-image best)', 'permissive')):
         r = res[key]; lines.append(f"{name:38s} {100 * r['acc']:6.1f} {100 * r['iou']:6.1f} {100 * r['dice']:6.1f}")
     if 'dependence' in res: lines.append(format_dependence(res['dependence']))
     return '\n'.join(lines)
 
-def plot_segmentation(images, gt, masks, fg_channels, n:int=8, fname=None):
+def plot_segmentation(images, gt, masks, fg_channels, n:int=8, fname=None, post:str='none'):
     "Rows: images, ground truth, soft masks (channel colours), predicted foreground (strict rule)."
     n = min(n, len(images))
-    pred = union_fg(masks[:n], fg_channels).float()
+    pred = union_fg(masks[:n], fg_channels, post).float()
     two = lambda m: torch.stack([1 - m, m])
     rows = [list(images[:n]), [overlay_masks(x, two(g.reshape(x.shape[-2:]).float()), 0.6) for x, g in zip(images, gt[:n])],
             [overlay_masks(x, m, 0.7) for x, m in zip(images, masks[:n])], [overlay_masks(x, two(p), 0.6) for x, p in zip(images, pred)]]
