@@ -160,7 +160,7 @@ def main():
     ap.add_argument('--dry_run', action='store_true', help='every section on the CPU with tiny sizes, nothing appended (a typo costs no GPU time)')
     a = ap.parse_args()
     if a.dry_run:
-        a.__dict__.update(device='cpu', preset='tiny', bs=2, reps=1, chunks=[1], ckpt_chunk=1, chunk_precisions=['fp32'], seg_bs=4,
+        a.__dict__.update(device='cpu', preset='tiny', bs=2, reps=1, chunks=[1], ckpt_chunk=1, chunk_precisions=[p for p in a.chunk_precisions if p == 'fp32'], seg_bs=4,
                           seg_presets=['tiny', 'tiny'], n_grabcut=2, sample_preset='tiny', sample_bs=2, ddpm_timed=2, no_write=True,
                           precisions=[p for p in a.precisions if 'compile' not in p])
     elif not torch.cuda.is_available(): sys.exit('bench_gpu.py needs a CUDA GPU (use bench_cpu.py / bench_train.py on a CPU, or --dry_run)')

@@ -36,6 +36,10 @@ def category(name:str) -> str:
     if 'norm' in name: return 'group norm'
     return 'elementwise, copies, other'
 
+def nbytes(xs) -> int:
+    "Bytes of the tensors in `xs`, floating ones counted as bf16 (2 bytes)."
+    return sum(x.numel() * (2 if x.is_floating_point() else x.element_size()) for x in tree_flatten(xs)[0] if isinstance(x, torch.Tensor))
+
 class OpCounter(TorchDispatchMode):
     "FLOPs (torch.utils.flop_counter's formulas) and bytes read + written per operator category."
     def __init__(self):
@@ -47,8 +51,6 @@ class OpCounter(TorchDispatchMode):
         if name in NO_MEMORY: return out
         cat = category(name)
         if func._overloadpacket in flop_registry: self.flops[cat] += flop_registry[func._overloadpacket](*args, **kwargs, out_val=out)
-        size = lambda x: 2 if x.is_floating_point() else x.element_size()          # floating tensors counted as bf16
-        nbytes = lambda xs: sum(x.numel() * size(x) for x in tree_flatten(xs)[0] if isinstance(x, torch.Tensor))
         self.bytes[cat] += nbytes((args, kwargs)) + nbytes(out); self.calls[cat] += 1
         return out
 
