@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageFilter
 from factorized_diffusion.prepared import prepare, prepared_parts, source_parts
-from factorized_diffusion.training import seeded_dls
+from factorized_diffusion.resume import seeded_dls
 from factorized_diffusion.runs import _holdout
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -77,7 +77,7 @@ def peer_rows(preset, bs, reps, device, amp, compile_, decode_chunk=None, checkp
     cfg = unet_config(preset)
     x, t = torch.randn(bs, 3, cfg.img_size, cfg.img_size, device=device), torch.randint(0, 1000, (bs,), device=device)
     def factorized():
-        m = FactorizedUNet(cfg); m.decode_chunk, m.checkpoint_decoder = decode_chunk, checkpoint_decoder; return m
+        m = FactorizedUNet(cfg); m.decode_chunk, m.checkpoint_decoder = decode_chunk or -1, checkpoint_decoder; return m   # None: one call (-1)
     builders = dict(ours=lambda: UNet(cfg), factorized=factorized, diffusers=lambda: diffusers_twin(cfg))
     models = {}
     for name, build in builders.items():
@@ -141,7 +141,7 @@ def k_rows(preset, bs, reps, device, Ks, csv_path, chunk=None):
     x, t = torch.randn(bs, 3, cfg0.img_size, cfg0.img_size, device=device), torch.randint(0, 1000, (bs,), device=device)
     out = []
     for K in Ks:
-        m = FactorizedUNet(unet_config(preset, K=K)).to(device); m.decode_chunk = None   # one call; chunked below
+        m = FactorizedUNet(unet_config(preset, K=K)).to(device); m.decode_chunk = -1   # one call; chunked below
         sec = timeit(step_fn(m, x, t, make_opt(m, device), False), reps, device)
         r = dict(preset=preset, bs=bs, K=K, ms=sec * 1000, act_mb=saved_bytes(m, x, t) / 2 ** 20, gflops=fwd_bwd_flops(m, x, t) / 1e9)
         if chunk:   # the same model with the decoder run on `chunk` images at a time, measured right after
@@ -166,7 +166,7 @@ def chunk_rows(preset, bs, reps, device, chunks, amp=False):
     x, t = torch.randn(bs, 3, cfg.img_size, cfg.img_size, device=device), torch.randint(0, 1000, (bs,), device=device)
     m = FactorizedUNet(cfg).to(device); opt = make_opt(m, device); step = step_fn(m, x, t, opt, amp)
     def run(n):
-        m.decode_chunk = n
+        m.decode_chunk = -1 if n is None else n              # None: one call
         if device.type == 'cuda': torch.cuda.synchronize()
         t0 = time.perf_counter(); step()
         if device.type == 'cuda': torch.cuda.synchronize()

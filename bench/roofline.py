@@ -65,7 +65,7 @@ def rows(preset, bs, peak, bw):
     out, res = [], {}
     for name, build in (('ours (baseline U-Net)', UNet), ('factorized', FactorizedUNet)):
         with torch.device('meta'): m = build(unet_config(preset))
-        m.decode_chunk = None                                                   # the folded decoder in one call
+        m.decode_chunk = -1                                                     # the folded decoder in one call
         c = count(m, bs)
         cats = sorted(c.bytes, key=lambda k: -c.bytes[k])
         tot_f = sum(c.flops.values())

@@ -10,7 +10,7 @@ import json, time
 from pathlib import Path
 from fastcore.script import call_parse, bool_arg, Param
 from fastai.torch_core import rank_distrib
-from .core import config_options, config_values   # first: imports fastai quietly
+from .config import config_options, config_values
 from .unet import UNetConfig
 from .factorized import FactorizedUNet
 from .scenes import BUILTIN_DATA
@@ -24,19 +24,20 @@ from .segment import check_post
 from .segment_folder import segment_folder
 from .prepared import prepare, is_prepared
 from .runs import (cli_errors, preset_help, train_preset_help, get_data, report, default_train_preset, train_run, labelled_train,
-                                       resolve_checkpoint, sample_to_folder, run_data, SHIPPED_WEIGHTS)
+                                       resolve_checkpoint, sample_to_folder, run_data, SHIPPED_WEIGHTS,
+                                       DATA_OPT, MASKS_OPT, N_EVAL_OPT, DEVICE_OPT)
 
 # %% ../nbs/11_cli.ipynb #bb5e3816
 @call_parse
 @config_options(UNetConfig, TrainConfig, overrides=True, exclude=('in_ch',))
 def fd_train(out:str='runs/train',        # run folder: checkpoint/, loss.csv, curve.csv, pictures
-             data:str=None,               # a folder of your own images, 'builtin' (procedural shapes), 'textures' (26_textures), 'scenes' (26a_scenes), NAME:PATH (flowers, cub, ffhq, celebamask, imagenet, voc, davis); default: the run's own data when resuming, else builtin
-             masks:str=None,              # optional folder of masks parallel to DATA (for scores); for imagenet the Pixel-ImageNet folder
+             data:DATA_OPT=None,
+             masks:MASKS_OPT=None,
              preset:Param(preset_help(), str)='small32',
              train_preset:Param(train_preset_help(), str)=None,
              arch:str='factorized',       # 'factorized' (the paper) or 'unet' (baseline DDPM)
              n_train:int=2048,            # training images of the built-in data (builtin, textures, scenes)
-             device:str=None,             # cpu, cuda, ... (default: cuda if available)
+             device:DEVICE_OPT=None,
              eval_every:int=0,            # score segmentation every N steps into curve.csv (0: never)
              sample_every:int=0,          # write a sample grid every N steps (0: never)
              resume:bool_arg=True,        # continue from OUT/checkpoint if it exists
@@ -62,16 +63,16 @@ def fd_train(out:str='runs/train',        # run folder: checkpoint/, loss.csv, c
 # %% ../nbs/11_cli.ipynb #d89af55c
 @call_parse
 def fd_segment(checkpoint:str,             # a run folder, its checkpoint/ folder, a model.safetensors, a student from fd_distill, or a shipped model: shapes32, textures32, scenes32, scenes64
-               data:str=None,               # a folder of your own images (masks out), 'builtin', 'textures', 'scenes' (held-out procedural images), NAME:PATH (e.g. cub:/data/cub); default: a run's own training data, else builtin
-               masks:str=None,              # folder of ground-truth masks parallel to DATA, to score against; Pixel-ImageNet for imagenet
-               n_eval:int=1000,             # at most this many test images (a seeded subset)
+               data:DATA_OPT=None,
+               masks:MASKS_OPT=None,
+               n_eval:N_EVAL_OPT=1000,
                out:str='runs/segment',      # output folder: scores.json and segmentation.png; for an image folder without --masks: labels/, soft/, fg/, overlay/, contact_sheet.png
                t:int=SEGMENT_T,             # noise level used for segmentation (the paper: 30)
                post:str='none',             # none (the paper), or largest: keep each foreground's largest connected region (one object per image; 07_segment)
                baselines:bool_arg=False,    # also score GrabCut, colour K-means (and the learned baselines below) on the same images
                unet_checkpoint:str=None,    # with --baselines: a baseline U-Net run (fd_train --arch unet) for DatasetDDPM-unsup
                supervised_steps:int=300,    # with --baselines: train a supervised U-Net this many steps on labelled training images (0: skip)
-               device:str=None,             # cpu, cuda, ...
+               device:DEVICE_OPT=None,
                fg:str=None,                 # an image folder: the channels written as foreground, e.g. 0 or 0,2 (default: chosen without labels, 07a_segment_folder)
                bs:int=64,                   # an image folder: images per forward pass
                skip_bad:bool_arg=False,     # an image folder: skip unreadable images (listed in summary.json) instead of stopping
@@ -118,7 +119,7 @@ def fd_sample(checkpoint:str,          # a run folder, its checkpoint/ folder, o
               steps:int=50,             # DDIM steps
               label:int=None,           # class label for a class-conditional model
               seed:int=0,               # random seed
-              device:str=None,          # cpu, cuda, ...
+              device:DEVICE_OPT=None,
              ):
     "Generate images and their masks from a trained model (EMA weights)."
     with cli_errors('fd_sample', locals()):
@@ -132,7 +133,7 @@ def fd_sample(checkpoint:str,          # a run folder, its checkpoint/ folder, o
 def fd_prepare(data:str,                  # an image folder, or NAME:PATH (flowers, cub, ffhq, celebamask, imagenet, voc, davis)
                size:int=64,               # the training size in pixels (the model's img_size)
                out:str=None,              # output folder (default: runs/prepared/<name>_<size>)
-               masks:str=None,            # masks folder parallel to an image folder; for imagenet the Pixel-ImageNet folder
+               masks:MASKS_OPT=None,
                workers:int=None,          # processes decoding images (default: every core)
                skip_bad:bool_arg=False,   # leave unreadable images out (counted in prepared.json) instead of stopping
                seed:int=0,                # imagenet: the seed of the per-class choice of masked images
@@ -161,9 +162,9 @@ def fd_demo(out:str='runs/demo',      # output folder
             data:str='textures',       # built-in data to train and score on: 'textures' (26_textures: objects that differ from the background in texture, not colour) or 'builtin' (flat-coloured shapes)
             preset:str=None,           # model preset of the short run (default: DEMOS[data]: textures32 or fast32)
             steps:int=None,            # optimiser steps of the short run (default: DEMOS[data]: 600 or 400)
-            n_samples:int=8,           # images to generate (1000 DDPM steps)
+            n_samples:int=8,           # images to generate with their masks (DDIM, 50 steps)
             checkpoint:str='shipped',  # longer-trained checkpoint to score too: 'shipped' (the one data/ holds for DATA), a model.safetensors, or '' to skip
-            device:str=None,           # cpu, cuda, ...
+            device:DEVICE_OPT=None,
            ):
     "Train a small model on built-in data, segment held-out images, compare with GrabCut and K-means, write pictures to OUT."
     with cli_errors('fd_demo', locals()):

@@ -4,17 +4,16 @@
 
 # %% ../nbs/00_core.ipynb #a89b9d4b
 from __future__ import annotations
-import csv, dataclasses, functools, importlib, inspect, json, os, random, re, socket, time, warnings
+import csv, importlib, json, os, random, socket, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
 import matplotlib.pyplot as plt
-from fastcore.script import Param, bool_arg
 
 # %% auto #0
 __all__ = ['CALLBACK_ORDER', 'MASK_COLORS', 'set_seed', 'default_device', 'truncate_csv', 'last_csv_value', 'RunLocked',
-           'RunLock', 'field_comments', 'config_options', 'config_values', 'config_from', 'to_uint8', 'to_display',
-           'set_mask_colors', 'colorize_masks', 'overlay_masks', 'show_images', 'image_mask_rows']
+           'RunLock', 'to_uint8', 'to_display', 'set_mask_colors', 'colorize_masks', 'overlay_masks', 'show_images',
+           'image_mask_rows']
 
 # %% ../nbs/00_core.ipynb #f4d2ed8f
 # fastai 2.8.7 calls torch.jit.script while `fastai.layers` is imported, and torch 2.14 flags that as deprecated: noise
@@ -94,69 +93,9 @@ class RunLock:
     def __enter__(self): return self.acquire()
     def __exit__(self, *exc): self.release()
 
-# %% ../nbs/00_core.ipynb #d2d00492
-def field_comments(cls) -> dict:
-    "The `# comment` written after each field of dataclass `cls` in its source: field name -> comment ({} without source)."
-    out = {}
-    try: src = inspect.getsource(cls)
-    except (OSError, TypeError): return out
-    for line in src.splitlines():
-        m = re.match(r'\s*(\w+)\s*:[^=#]+=[^#]*#\s*(.*\S)', line)
-        if m: out[m.group(1)] = m.group(2)
-    return out
-
-def _tuple_arg(s) -> tuple:
-    if isinstance(s, (tuple, list)): return tuple(s)
-    if str(s).strip().lower() in ('', 'none', '()'): return ()
-    return tuple(float(v) if any(c in v for c in '.e') else int(v) for v in str(s).replace(' ', '').split(',') if v)
-
-_ARG_TYPES = dict(int=int, float=float, str=str, bool=bool_arg, tuple=str)   # tuples are parsed by `config_values`
-
-def config_options(*classes, overrides:bool=False, exclude=()):
-    """Decorator: add every field of the dataclasses `classes` (but `exclude`) to a function's signature as a keyword
-    option (see above). `overrides`: every option defaults to None, meaning "the preset's value"."""
-    def deco(f):
-        sig = inspect.signature(f)
-        own = [p for p in sig.parameters.values() if p.kind != p.VAR_KEYWORD]
-        names, extra = {p.name for p in own}, []
-        for cls in classes:
-            com = field_comments(cls)
-            for fl in dataclasses.fields(cls):
-                if fl.name in names or fl.name in exclude: continue
-                names.add(fl.name)
-                kind = fl.type if isinstance(fl.type, str) else fl.type.__name__
-                doc = com.get(fl.name, '') + (" (default: the preset's)" if overrides else '')
-                extra.append(inspect.Parameter(fl.name, inspect.Parameter.KEYWORD_ONLY, default=None if overrides else fl.default,
-                                               annotation=Param(doc, _ARG_TYPES[kind])))
-        known = names - {p.name for p in own}
-        @functools.wraps(f)
-        def wrapper(*args, **kwargs):
-            if (bad := sorted(k for k in kwargs if k not in known and k not in sig.parameters)):
-                raise TypeError(f"{f.__name__}() got unexpected options {bad}")   # a misspelling must not pass silently
-            return f(*args, **kwargs)
-        wrapper.__signature__ = sig.replace(parameters=own + extra)
-        return wrapper
-    return deco
-
-def config_values(cls, kwargs:dict, skip_none:bool=False) -> dict:
-    "The entries of `kwargs` that name fields of dataclass `cls`, tuples parsed from '16,8' (a bad one: ValueError naming the option)."
-    out = {}
-    for fl in dataclasses.fields(cls):
-        if fl.name not in kwargs or (skip_none and kwargs[fl.name] is None): continue
-        v = kwargs[fl.name]
-        if isinstance(fl.default, tuple):
-            try: v = _tuple_arg(v)
-            except ValueError: raise ValueError(f"--{fl.name} {v!r}: give numbers separated by commas, e.g. 16,8 (or none)") from None
-        out[fl.name] = v
-    return out
-
-def config_from(cls, kwargs:dict):
-    "An instance of dataclass `cls` from the entries of `kwargs` that name its fields (the rest keep their defaults)."
-    return cls(**config_values(cls, kwargs))
-
 # %% ../nbs/00_core.ipynb #6156fbfc
 CALLBACK_ORDER = dict(
-    set_epoch    = -8,   # SetEpoch (10_training): after fastai's TrainEvalCallback (-10) has zeroed train_iter in before_fit
+    set_epoch    = -8,   # SetEpoch (06b_resume): after fastai's TrainEvalCallback (-10) has zeroed train_iter in before_fit
     equivariance = -7,   # MaskEquivariance (10a_augment): its after_pred sees the masks before DDPMCallback keeps only eps_hat
     augment      = -6,   # Augment (10a_augment): changes the clean batch before DDPMCallback noises it
     ddpm         = -5,   # DDPMCallback (06_learner): draws t and the noise, makes the loss target

@@ -5,20 +5,21 @@
 # %% ../nbs/28_distill.ipynb #08839e14
 from __future__ import annotations
 import csv, hashlib, json, math, os, pickle, signal, threading, time
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass
 from pathlib import Path
 import torch
 from torch import nn
 from fastprogress.fastprogress import progress_bar
 from fastcore.script import call_parse, bool_arg
-from .core import default_device, RunLock, truncate_csv, show_images, overlay_masks, config_options, config_from
+from .core import default_device, RunLock, truncate_csv, show_images, overlay_masks
+from .config import DictConfig, config_options, config_from
 from .checkpoints import save_model, load_model, resolve_checkpoint
 from .student import STUDENT_PRESETS, Student, student_config
 from .segment import segment, union_fg
 from .augment import shift_reflect
 from .scheduler import SEGMENT_T
 from .baselines import grabcut_masks, compare_baselines
-from .runs import cli_errors, get_data, run_data
+from .runs import cli_errors, get_data, run_data, DATA_OPT, MASKS_OPT, N_EVAL_OPT, DEVICE_OPT
 from .factorized import FactorizedUNet
 
 # %% auto #0
@@ -60,7 +61,7 @@ def augment_pair(x:torch.Tensor, y:torch.Tensor, key:int, flip:bool=True, shift:
 
 # %% ../nbs/28_distill.ipynb #27e330e3
 @dataclass
-class DistillConfig:
+class DistillConfig(DictConfig):
     "How to distill: what the teacher labels, with which settings, and how the student learns from it."
     student:str = 'deep'           # student architecture (STUDENT_PRESETS: tiny, deep, half, wide)
     n_images:int = 8192            # images to pseudo-label (at most: an image folder gives what it has)
@@ -85,7 +86,6 @@ class DistillConfig:
             if getattr(self, k) <= 0: raise ValueError(f"DistillConfig.{k} must be positive, got {getattr(self, k)}")
         if not self.ts or not all(0 <= t < 1000 for t in self.ts): raise ValueError(f"ts must be timesteps in [0, 1000), got {self.ts}")
         if not 0 <= self.min_conf < 1 or not 0 <= self.shift < 0.5: raise ValueError("min_conf must be in [0, 1) and shift in [0, 0.5)")
-    def to_dict(self): return asdict(self)
 
 # %% ../nbs/28_distill.ipynb #57876384
 def fingerprint(*objs) -> str:
@@ -277,11 +277,11 @@ def training_images(ds, n:int) -> torch.Tensor:
 @config_options(DistillConfig)
 def fd_distill(teacher:str,                 # the teacher: a fd_train run folder, its checkpoint/ folder, or a model.safetensors
                out:str='runs/distill',       # output folder: the student (model.safetensors), labels, loss.csv, comparison
-               data:str=None,                # images to pseudo-label, as fd_train takes them ('builtin', 'textures', 'scenes', NAME:PATH or a folder); default: the teacher run's own training data
-               masks:str=None,               # image folders only: ground-truth masks for the final comparison (never read while distilling)
+               data:DATA_OPT=None,
+               masks:MASKS_OPT=None,
                compare:bool_arg=True,        # after training, score teacher and student side by side (held-out splits for built-in and named data; for a folder, its --masks images)
-               n_eval:int=1000,              # at most this many held-out images for the comparison
-               device:str=None,              # cpu, cuda, ...
+               n_eval:N_EVAL_OPT=1000,
+               device:DEVICE_OPT=None,
                **kwargs):
     "Distill a trained factorized model into a small, fast segmentation network (28_distill)."
     with cli_errors('fd_distill', {**locals(), **kwargs}):

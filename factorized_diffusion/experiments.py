@@ -12,7 +12,7 @@ from .data import ShapesDataset
 from .segment import evaluate_segmentation, segment
 from .sampling import ddim_sample
 from .fid import fid
-from .runs import train_run, resolve_checkpoint, cli_errors
+from .runs import train_run, resolve_checkpoint, cli_errors, DEVICE_OPT
 from .checkpoints import load_model
 from .learned_baselines import train_supervised, supervised_masks, mask_agreement, datasetddpm_masks
 
@@ -112,7 +112,7 @@ def fd_experiment(name:str,                     # table6, ksweep, hierarchy, all
                   steps:int=800,                # the same budget for every variant
                   seed:int=0,                   # the same seed for every variant
                   n_fid:int=128,                # DDIM samples for FID
-                  device:str=None,              # cpu, cuda, ...
+                  device:DEVICE_OPT=None,
                   checkpoint:str=None,          # table5: the trained factorized model
                   unet_checkpoint:str=None,     # table5: the trained plain U-Net (DDPM baseline)
                  ):

@@ -34,11 +34,11 @@ CPU_DECODE_ELEMENTS = 3 * 8 * 32 * 64 * 64
 """Activation elements per decoder call on a CPU: K=3 branches of 8 images, 32 channels, 64x64, the chunk measured
 fastest on the 2-core development CPU (1.31x one call; `bench/RESULTS.md`). About 12 MB in fp32, inside its L3 cache."""
 
-def auto_decode_chunk(cfg:UNetConfig, device) -> int|None:
+def auto_decode_chunk(cfg:UNetConfig, device) -> int:
     """Images per call of the folded decoder for `cfg` on `device`. A GPU runs them all in one call (bigger kernels are
-    faster there; memory is `checkpoint_decoder`'s job). A CPU runs as many as keep the full-resolution activations
+    faster there; memory is `checkpoint_decoder`'s job): -1, the meaning of `decode_chunk` -1. A CPU runs as many as keep the full-resolution activations
     (images x K x ch x H x W) within `CPU_DECODE_ELEMENTS`, so that the elementwise work stays in cache."""
-    if torch.device(device).type != 'cpu': return None
+    if torch.device(device).type != 'cpu': return -1
     return max(1, CPU_DECODE_ELEMENTS // (cfg.K * cfg.ch * cfg.img_size ** 2))
 
 
@@ -90,7 +90,7 @@ class FactorizedUNet(nn.Module):
         skips = [(h[:, None] * m[:, :, None]).flatten(0, 1) for h, m in zip(hs, ms)]   # (B*K, C, H, W)
         return h_mid.repeat_interleave(K, 0), skips, emb.repeat_interleave(K, 0)
 
-    decode_chunk:int|str|None = 'auto'   # images per call of the folded decoder: 'auto' (`auto_decode_chunk`), None (all), or n
+    decode_chunk:int = 0   # images per call of the folded decoder: 0 automatic (`auto_decode_chunk`), -1 all at once, or n (as `--decode_chunk`)
     checkpoint_decoder:bool = False   # training: recompute each chunk's decoder in the backward pass instead of storing it
 
     def _decode(self, emb, hs, h_mid, masks) -> torch.Tensor:
@@ -102,8 +102,8 @@ class FactorizedUNet(nn.Module):
         """Eq. 6-7 with the K branches folded into the batch: one call of the shared decoder per `decode_chunk` images.
         With `checkpoint_decoder`, autograd keeps only each chunk's inputs and recomputes its decoder during backward."""
         B, out = masks.shape[0], []
-        n = auto_decode_chunk(self.cfg, masks.device) if self.decode_chunk == 'auto' else self.decode_chunk
-        n = n or B
+        n = self.decode_chunk or auto_decode_chunk(self.cfg, masks.device)
+        n = B if n == -1 else n
         ckpt = self.checkpoint_decoder and torch.is_grad_enabled()
         for i in range(0, B, n):
             args = (emb[i:i + n], [h[i:i + n] for h in hs], h_mid[i:i + n], masks[i:i + n])

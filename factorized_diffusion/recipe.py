@@ -8,7 +8,7 @@ import json, time
 from pathlib import Path
 import pandas as pd
 from fastcore.script import call_parse
-from .runs import train_run, cli_errors
+from .runs import train_run, cli_errors, DEVICE_OPT
 from .experiments import _slug
 
 # %% auto #0
@@ -129,7 +129,7 @@ def fd_study(out:str='runs/study',     # one folder per option (checkpoint, curv
              seed:int=0,               # the same seed for every option
              only:str=None,            # comma-separated option names to run (default: all of the study's options)
              study:str='shapes',       # 'shapes' (OPTIONS on the built-in shapes) or 'textures' (TEXTURE_OPTIONS on the harder data)
-             device:str=None,          # cpu, cuda, ...
+             device:DEVICE_OPT=None,
             ):
     "Train every option of a study (`STUDIES`) with the same budget and seed, print the table and write the curves."
     with cli_errors('fd_study', locals()):

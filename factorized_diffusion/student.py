@@ -4,17 +4,18 @@
 
 # %% ../nbs/28a_student.ipynb #27d6c9f1
 from __future__ import annotations
-from dataclasses import dataclass, asdict, fields
+from dataclasses import dataclass
 import torch
 from torch import nn
 import torch.nn.functional as F
+from .config import DictConfig
 
 # %% auto #0
 __all__ = ['STUDENT_PRESETS', 'StudentConfig', 'conv_bn_relu', 'Student', 'student_config']
 
 # %% ../nbs/28a_student.ipynb #521abdd9
 @dataclass
-class StudentConfig:
+class StudentConfig(DictConfig):
     "Architecture of the distilled student: a plain convolutional U-Net (conv-BatchNorm-ReLU), no timestep, no attention."
     img_size:int = 32           # image size it is trained and scored at (the network itself is fully convolutional)
     in_ch:int = 3               # image channels
@@ -28,12 +29,6 @@ class StudentConfig:
         if not self.widths or self.K < 1: raise ValueError("a student needs at least one level and K >= 1")
         down = self.stem * 2 ** (len(self.widths) - 1)
         if self.img_size % down: raise ValueError(f"img_size {self.img_size} must be divisible by {down} for widths {self.widths} and stem {self.stem}")
-    def to_dict(self): return asdict(self)
-    @classmethod
-    def from_dict(cls, d):
-        names = {f.name for f in fields(cls)}
-        if set(d) - names: raise ValueError(f"unknown StudentConfig fields {sorted(set(d) - names)}")
-        return cls(**d)
 
 STUDENT_PRESETS = dict(tiny=dict(widths=(8, 16, 32)), deep=dict(widths=(8, 16, 32, 64)), half=dict(widths=(16, 32, 64), stem=2),
                        wide=dict(widths=(16, 32, 64)))

@@ -15,7 +15,7 @@ from .baselines import compare_baselines
 from .learned_baselines import learned_baselines, train_supervised, datasetddpm_masks, supervised_masks
 from .checkpoints import load_model
 from .datasets import VOC, DAVIS, VOC_CLASSES, VOC_TO_IMAGENET
-from .runs import get_data, labelled_train, resolve_checkpoint, run_data, cli_errors
+from .runs import get_data, labelled_train, resolve_checkpoint, run_data, cli_errors, DATA_OPT, MASKS_OPT, N_EVAL_OPT, DEVICE_OPT
 from .scheduler import SEGMENT_T
 from .runs import report
 from .baselines import format_comparison
@@ -167,9 +167,9 @@ def fd_table(table:int,                 # 1, 2, 3, 4 (segmentation against basel
              masks:str=None,            # table 4: the Pixel-ImageNet folder
              unet_checkpoint:str=None,  # a baseline DDPM U-Net trained on the same data, for DatasetDDPM-unsup
              supervised_steps:int=300,  # steps of the supervised U-Net upper bound (0: skip)
-             n_eval:int=1000,           # at most this many scored images
+             n_eval:N_EVAL_OPT=1000,
              out:str=None,              # also write the table as markdown here
-             device:str=None):
+             device:DEVICE_OPT=None):
     "Measure one of the paper's tables on its dataset and print it beside the paper's numbers."
     with cli_errors('fd_table', locals()):
         model = load_model(resolve_checkpoint(checkpoint), device=device)
@@ -183,13 +183,13 @@ def fd_table(table:int,                 # 1, 2, 3, 4 (segmentation against basel
 
 @call_parse
 def fd_report(checkpoint:str,             # the factorized model: run folder, checkpoint folder or .safetensors
-              data:str=None,               # 'builtin', 'textures', 'scenes', NAME:PATH or an image folder (with --masks); default: the run's own training data
-              masks:str=None,              # mask folder for an image folder; Pixel-ImageNet for imagenet
+              data:DATA_OPT=None,
+              masks:MASKS_OPT=None,
               out:str='runs/report',       # report.md and its figures
               unet_checkpoint:str=None,    # a baseline DDPM U-Net for DatasetDDPM-unsup
               supervised_steps:int=300,    # supervised U-Net upper bound (0: skip)
-              n_samples:int=8,             # generated images with masks (1000 DDPM steps each)
-              device:str=None):
+              n_samples:int=8,             # generated images with masks (DDIM, 50 steps each)
+              device:DEVICE_OPT=None):
     "Write a markdown report (scores, baselines, t-sweep, figures, samples) for a checkpoint on a dataset."
     with cli_errors('fd_report', locals()):
         model = load_model(resolve_checkpoint(checkpoint), device=device)

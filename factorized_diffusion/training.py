@@ -4,38 +4,36 @@
 
 # %% ../nbs/10_training.ipynb #21db7af2
 from __future__ import annotations
-import contextlib, csv, dataclasses, json, math, os, random, shutil, signal, threading, time, warnings
-from dataclasses import dataclass, asdict
+import contextlib, csv, math, os, signal, threading, time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
-import numpy as np
 import torch
 from torch.optim.swa_utils import AveragedModel
-from torch.utils.data import Subset
-from .core import set_seed, default_device, truncate_csv, last_csv_value, RunLock, CALLBACK_ORDER   # first: imports fastai quietly (00_core)
+from .core import set_seed, truncate_csv, last_csv_value, RunLock, CALLBACK_ORDER   # first: imports fastai quietly (00_core)
 from fastai.callback.core import Callback
 from fastai.learner import Learner
 from fastai.callback.fp16 import MixedPrecision
 from fastai.callback.training import GradientClip
 from fastai.callback.channelslast import ChannelsLast
-from fastai.data.core import TfmdDL, DataLoaders
 from fastai.torch_core import rank_distrib, num_distrib
-from fastcore.foundation import L
 from safetensors.torch import load_file
+from .config import DictConfig
 from .distributed import ddp_device, is_distributed, setup_distributed
 from .unet import UNetConfig
 from .learner import ddpm_learner, StopAfter
-from .checkpoints import save_model, config_diff, MODEL_KINDS, model_kind, init_from
+from .checkpoints import MODEL_KINDS, init_from
 from .augment import Augment, MaskEquivariance
+from .resume import seeded_dls, SetEpoch, steps_per_epoch, save_checkpoint, load_run_state, restore_state
+
 
 # %% auto #0
-__all__ = ['TRAIN_PRESETS', 'TrainConfig', 'ema_decay_at', 'EMACallback', 'LRWarmup', 'MaskWarmup', 'SeededDL', 'seeded_dls',
-           'SetEpoch', 'steps_per_epoch', 'save_checkpoint', 'find_checkpoint', 'LossLog', 'NaNGuard', 'Trained',
-           'train']
+__all__ = ['TRAIN_PRESETS', 'TrainConfig', 'check_train_config', 'ema_decay_at', 'EMACallback', 'LRWarmup', 'MaskWarmup',
+           'LossLog', 'NaNGuard', 'Trained', 'train']
 
 # %% ../nbs/10_training.ipynb #9c633207
 @dataclass
-class TrainConfig:
+class TrainConfig(DictConfig):
     "How to train: optimiser, EMA, precision, schedule of checkpoints."
     lr:float = 1e-4            # Adam learning rate (paper: 1e-4)
     bs:int = 128               # global batch size (paper: 128; under DDP split across ranks)
@@ -66,26 +64,24 @@ class TrainConfig:
     # an EXTENSION beyond the paper (adds a loss term; 0 = the paper's loss alone)
     equivariance:float = 0.    # weight of a penalty on masks that do not move with the image (MaskEquivariance)
 
-    def __post_init__(self):
-        for k in ('lr', 'bs', 'steps', 'save_every', 't_power'):
-            if getattr(self, k) <= 0: raise ValueError(f"TrainConfig.{k} must be positive, got {getattr(self, k)}")
-        for k in ('warmup', 'mask_warmup', 'ema_halflife', 'shift', 'zoom', 'equivariance'):
-            if getattr(self, k) < 0: raise ValueError(f"TrainConfig.{k} must be >= 0, got {getattr(self, k)}")
-        if self.init_only and not self.init: raise ValueError("TrainConfig.init_only needs init, the weights to load parts of")
-        if self.decode_chunk < -1: raise ValueError(f"TrainConfig.decode_chunk must be -1 (all), 0 (automatic) or positive, got {self.decode_chunk}")
-        if not 0 <= self.ema_decay < 1: raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+    def __post_init__(self): check_train_config(self)
 
     @property
     def ema(self) -> float:
         "The EMA decay per optimiser step actually used (from `ema_halflife` when set, else `ema_decay`)."
         return 0.5 ** (self.bs / self.ema_halflife) if self.ema_halflife else self.ema_decay
 
-    def to_dict(self): return asdict(self)
-    @classmethod
-    def from_dict(cls, d):
-        names = {f.name for f in dataclasses.fields(cls)}
-        if set(d) - names: raise ValueError(f"unknown TrainConfig fields {sorted(set(d) - names)}")
-        return cls(**d)
+
+# %% ../nbs/10_training.ipynb #f87478b5
+def check_train_config(c:TrainConfig):
+    "Refuse a `TrainConfig` whose values cannot train, naming the field (called when one is made)."
+    for k in ('lr', 'bs', 'steps', 'save_every', 't_power'):
+        if getattr(c, k) <= 0: raise ValueError(f"TrainConfig.{k} must be positive, got {getattr(c, k)}")
+    for k in ('warmup', 'mask_warmup', 'ema_halflife', 'shift', 'zoom', 'equivariance'):
+        if getattr(c, k) < 0: raise ValueError(f"TrainConfig.{k} must be >= 0, got {getattr(c, k)}")
+    if c.init_only and not c.init: raise ValueError("TrainConfig.init_only needs init, the weights to load parts of")
+    if c.decode_chunk < -1: raise ValueError(f"TrainConfig.decode_chunk must be -1 (all), 0 (automatic) or positive, got {c.decode_chunk}")
+    if not 0 <= c.ema_decay < 1: raise ValueError(f"ema_decay must be in [0, 1), got {c.ema_decay}")
 
 TRAIN_PRESETS = dict(
     paper = dict(lr=1e-4, bs=128, steps=50_000, ema_decay=0.9999),
@@ -146,110 +142,6 @@ class MaskWarmup(Callback):
         for h in self._heads(): h.requires_grad_(not frozen)
     def after_fit(self):
         for h in self._heads(): h.requires_grad_(True)
-
-# %% ../nbs/10_training.ipynb #60efdd60
-class SeededDL(TfmdDL):
-    "A `TfmdDL` whose shuffle is `randperm(seed, epoch)`; `skip` batches per rank are dropped from the next epoch only."
-    def __init__(self, dataset, seed:int=0, **kwargs):
-        super().__init__(dataset, **kwargs)
-        self.seed, self.epoch, self.skip = seed, 0, 0
-    def shuffle_fn(self, idxs):
-        perm = torch.randperm(len(idxs), generator=torch.Generator().manual_seed(self.seed * 7919 + self.epoch))
-        return [idxs[i] for i in perm.tolist()]
-    def get_idxs(self):
-        idxs = super().get_idxs()
-        ws, b = max(num_distrib(), 1), self.bs
-        skip, self.skip = self.skip, 0
-        if ws > 1:
-            # fastai's DistributedDL gives rank r the r-th contiguous chunk of this list; lay it out so that chunk r holds
-            # block r of every global batch of ws*b samples: N ranks then see what one process with batch N*b sees
-            B, nb = ws * b, len(idxs) // (ws * b)
-            idxs = [idxs[s * B + r * b + j] for r in range(ws) for s in range(nb) for j in range(b)]
-        if skip:   # drop the batches already seen from every rank's chunk
-            per = len(idxs) // ws
-            idxs = [i for r in range(ws) for i in idxs[r * per:(r + 1) * per][skip * b:]]
-        return idxs
-    def create_batches(self, samps):
-        "Read a whole batch at once from a dataset that can (`get_batch`: prepared data, 05b), any other item by item."
-        ds, idx = (self.dataset.dataset, self.dataset.indices) if isinstance(self.dataset, Subset) else (self.dataset, None)
-        if not hasattr(ds, 'get_batch'): yield from super().create_batches(samps); return
-        for b in self.chunkify(samps): yield ds.get_batch(b if idx is None else [idx[i] for i in b])
-
-def seeded_dls(train_ds, valid_ds, bs:int, seed:int=0, device=None) -> DataLoaders:
-    """`DataLoaders` with a seeded shuffled training order and a fixed validation order, loaded in the main process.
-    No worker processes: `timeout`, Slurm and Ctrl-C signal every process of a job, and a loader worker that died of it
-    ended training mid-step with nothing saved (seen on a GPU run); a worker that ignored it could not be ended at exit.
-    The built-in data is in memory anyway; an image folder is decoded between steps (a cost a GPU run may notice)."""
-    device = default_device(device)
-    return DataLoaders(SeededDL(train_ds, seed=seed, bs=bs, shuffle=True, drop_last=True, device=device, num_workers=0),
-                       TfmdDL(valid_ds, bs=bs, shuffle=False, device=device, num_workers=0))
-
-class SetEpoch(Callback):
-    """Tell the `SeededDL` which epoch it is serving, and how many batches of the first (resumed) epoch to skip.
-    A resumed `fit` counts only the epochs still to run (so its progress bar and table start where the run is):
-    fit's epoch e is the run's epoch e + start_step // steps_per_epoch."""
-    order = CALLBACK_ORDER['set_epoch']
-    def __init__(self, start_step:int=0): self.start_step = start_step
-    def before_fit(self): self.learn.train_iter = self.start_step      # TrainEvalCallback (order -10) has just reset it
-    def before_epoch(self):
-        dl = getattr(self.dls.train, 'dl', self.dls.train)     # under DDP, the SeededDL inside fastai's DistributedDL
-        if not isinstance(dl, SeededDL): return
-        n_iter = steps_per_epoch(self.learn)
-        dl.epoch = self.epoch + self.start_step // n_iter
-        if self.epoch == 0: dl.skip = self.start_step % n_iter
-
-def steps_per_epoch(learn) -> int:
-    "Optimiser steps per epoch on this rank (`SeededDL` batches are per-rank; N ranks share the epoch's samples)."
-    dl = getattr(learn.dls.train, 'dl', learn.dls.train)
-    return len(dl) // max(num_distrib(), 1)
-
-# %% ../nbs/10_training.ipynb #e4fb5d02
-def _rng_state() -> dict:
-    st = dict(torch=torch.get_rng_state(), python=random.getstate(), numpy=torch.from_numpy(np.random.get_state()[1].astype(np.int64)),
-              numpy_pos=int(np.random.get_state()[2]))
-    if torch.cuda.is_available(): st['cuda'] = torch.cuda.get_rng_state_all()
-    return st
-
-def _set_rng_state(st:dict):
-    torch.set_rng_state(st['torch']); random.setstate(st['python'])
-    np.random.set_state(('MT19937', st['numpy'].numpy().astype(np.uint32), st['numpy_pos'], 0, 0.))
-    if 'cuda' in st and torch.cuda.is_available(): torch.cuda.set_rng_state_all(st['cuda'])
-
-def _plain(o):
-    "fastcore `L`s and nested containers to plain lists/dicts, so `torch.load(weights_only=True)` accepts them."
-    if isinstance(o, dict): return {k: _plain(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple, L)): return [_plain(v) for v in o]
-    return o
-
-def save_checkpoint(run_dir, learn, model, ema:EMACallback|None, mcfg:UNetConfig, tcfg:TrainConfig, step:int) -> Path:
-    "Write `run_dir/checkpoint/` atomically (see above). Only rank 0 writes."
-    run_dir = Path(run_dir); final, tmp, old = run_dir / 'checkpoint', run_dir / 'checkpoint.tmp', run_dir / 'checkpoint.old'
-    if rank_distrib() != 0: return final
-    try:
-        shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
-        save_model(ema.ema.module if ema is not None else model, tmp / 'model.safetensors', step=step, ema=ema is not None)
-        save_model(model, tmp / 'raw.safetensors', step=step)
-        torch.save(dict(step=step, opt=_plain(learn.opt.state_dict()), rng=_rng_state(),
-                        ema_n=ema.ema.n_averaged.clone() if ema is not None else torch.tensor(0)), tmp / 'state.pt')
-        (tmp / 'run.json').write_text(json.dumps(dict(step=step, arch=model_kind(model),
-                                                      model=mcfg.to_dict(), train=tcfg.to_dict()), indent=1))
-    except OSError as e:          # a full disk, a quota, a vanished mount: the last complete checkpoint stays as it was
-        shutil.rmtree(tmp, ignore_errors=True)
-        kept = find_checkpoint(run_dir)
-        raise OSError(f"could not write the checkpoint of step {step} in {run_dir} ({e.strerror or e}): free space there and run "
-                      f"the same command again; " + (f"it resumes from {kept} (step {json.loads((kept / 'run.json').read_text())['step']})"
-                                                       if kept else "no earlier checkpoint exists, so it starts over")) from e
-    if final.exists(): os.replace(final, old)
-    os.replace(tmp, final)
-    shutil.rmtree(old, ignore_errors=True)
-    return final
-
-def find_checkpoint(run_dir) -> Path|None:
-    "The newest complete checkpoint folder of a run (`checkpoint/`, or `checkpoint.old/` if a swap was interrupted)."
-    for name in ('checkpoint', 'checkpoint.old'):
-        p = Path(run_dir) / name
-        if (p / 'run.json').exists() and (p / 'state.pt').exists(): return p
-    return None
 
 # %% ../nbs/10_training.ipynb #fda6c6c6
 class LossLog(Callback):
@@ -320,6 +212,67 @@ def _tensorboard_cb(run_dir):
     return TrainingTensorBoard(Path(run_dir) / 'tensorboard', trace_model=False, log_preds=False)
 
 
+# %% ../nbs/10_training.ipynb #d70576f3
+def _check_batch(tcfg:TrainConfig, train_ds) -> int:
+    "The number of DDP ranks, once the batch splits evenly across them and the training set holds one batch per rank."
+    world = max(num_distrib(), 1)
+    if tcfg.bs % world: raise ValueError(f"batch size {tcfg.bs} is not divisible by the {world} DDP ranks")
+    if len(train_ds) < tcfg.bs // world:
+        name = getattr(getattr(train_ds, 'dataset', train_ds), 'name', 'the training set')
+        raise ValueError(f"{name} has {len(train_ds)} training images, fewer than one batch of {tcfg.bs // world}: "
+                         f"set bs={len(train_ds) * world} or lower, or add images")
+    return world
+
+def _build_model(arch:str, mcfg:UNetConfig, tcfg:TrainConfig, ckpt, state):
+    "The model, resumed from `ckpt`, started from `tcfg.init` or at random, and its EMA callback (None without EMA)."
+    model = MODEL_KINDS[arch](mcfg)
+    model.decode_chunk = tcfg.decode_chunk                         # same result whatever the value (04_factorized)
+    if tcfg.checkpoint_decoder: model.checkpoint_decoder = True     # same result, less memory (04_factorized)
+    if ckpt is not None:
+        model.load_state_dict(load_file(str(ckpt / 'raw.safetensors')))
+    elif tcfg.init: init_from(model, tcfg.init, tcfg.init_only)      # a new run from saved weights, all or some parts (06a_checkpoints)
+    ema = EMACallback(model, tcfg.ema, tcfg.ema_warmup) if tcfg.ema > 0 else None
+    if ema is not None and ckpt is not None:
+        ema.ema.module.load_state_dict(load_file(str(ckpt / 'model.safetensors')))
+        ema.ema.n_averaged.copy_(state['ema_n'])
+    return model, ema
+
+def _callbacks(tcfg:TrainConfig, arch:str, run_dir, device, start:int, ema) -> list:
+    "The learner's callbacks, each only where an option asks for it (fastai runs them in `CALLBACK_ORDER`)."
+    cbs = [SetEpoch(start), NaNGuard(run_dir)] + ([ema] if ema else [])
+    if tcfg.grad_clip: cbs.append(GradientClip(tcfg.grad_clip))
+    if tcfg.warmup: cbs.append(LRWarmup(tcfg.lr, tcfg.warmup))
+    if tcfg.mask_warmup and arch == 'factorized': cbs.append(MaskWarmup(tcfg.mask_warmup))
+    if tcfg.flip or tcfg.shift or tcfg.zoom: cbs.append(Augment(tcfg.seed, tcfg.flip, tcfg.shift, tcfg.zoom))
+    if tcfg.equivariance and arch == 'factorized': cbs.append(MaskEquivariance(tcfg.equivariance, tcfg.seed))
+    if tcfg.channels_last: cbs.append(ChannelsLast())
+    if tcfg.tensorboard: cbs.append(_tensorboard_cb(run_dir))
+    if (p := _precision_cb(tcfg.precision, device)) is not None: cbs.append(p)
+    return cbs
+
+
+# %% ../nbs/10_training.ipynb #8c195dac
+def _fit(learn, tcfg:TrainConfig, run_dir, start:int, save, extra_cbs, progress:bool, device):
+    """`learn.fit` from step `start` to `tcfg.steps`, saving every `save.every` steps and at the end. Outside DDP a Ctrl-C
+    or SIGTERM finishes the step, saves and stops (under DDP ranks could stop at different steps and leave the others
+    waiting in a collective; there the periodic checkpoints are what survives)."""
+    n_iter, stopper = steps_per_epoch(learn), _StopOnCtrlC()
+    quiet = contextlib.ExitStack()
+    if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
+    if is_distributed(): setup_distributed(); quiet.enter_context(learn.distrib_ctx(cpu=device.type == 'cpu'))
+    main = threading.current_thread() is threading.main_thread() and not is_distributed()
+    old_handlers = {s: signal.signal(s, stopper.handler) for s in (signal.SIGINT, signal.SIGTERM)} if main else {}
+    try:
+        with quiet: learn.fit(math.ceil(tcfg.steps / n_iter) - start // n_iter,
+                              cbs=[StopAfter(tcfg.steps), _Checkpoint(save), stopper] + list(extra_cbs or []))
+    except KeyboardInterrupt:
+        if stopper.hit and not stopper.forced:   # stopped between steps: the state is consistent
+            save(learn.train_iter); print(f"interrupted after step {learn.train_iter}: checkpoint saved in {run_dir}/checkpoint; run again to resume")
+        raise
+    finally:
+        for s, h in old_handlers.items(): signal.signal(s, h)
+
+
 # %% ../nbs/10_training.ipynb #3fa16a83
 class Trained(NamedTuple):
     "What `train` returns, in the order `train_run` (`10b_runs`) returns its own: the model first, then the learner."
@@ -338,79 +291,23 @@ def train(run_dir, mcfg:UNetConfig, tcfg:TrainConfig, train_ds, valid_ds, arch:s
         return _train(run_dir, mcfg, tcfg, train_ds, valid_ds, arch, resume, ddp_device(device), extra_cbs, progress)
 
 def _train(run_dir, mcfg, tcfg, train_ds, valid_ds, arch, resume, device, extra_cbs, progress):
-    ckpt = find_checkpoint(run_dir) if resume else None
-    start, state = 0, None
-    if ckpt is not None:
-        saved = json.loads((ckpt / 'run.json').read_text())
-        diff = config_diff(UNetConfig.from_dict(saved['model']).to_dict(), mcfg.to_dict())
-        if diff or saved['arch'] != arch:
-            raise ValueError(f"{ckpt} was trained with a different model config; differing fields (saved, requested): "
-                             f"{diff or {'arch': (saved['arch'], arch)}}. Use another run folder, or resume=False to start over")
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore')                                  # torch's note on pickle protocols: noise here
-                state = torch.load(ckpt / 'state.pt', weights_only=True)        # tensors and plain containers only: no code runs
-        except Exception as e:
-            raise ValueError(f"{ckpt / 'state.pt'} holds something other than tensors and plain containers, so it is refused unread "
-                             f"(not written by this project, or damaged): delete {ckpt}, or resume=False to start over") from e
-        start = state['step']
+    ckpt, state = load_run_state(run_dir, mcfg, arch) if resume else (None, None)     # 06b_resume
+    start = state['step'] if state is not None else 0
     set_seed(tcfg.seed)
-    world = max(num_distrib(), 1)
-    if tcfg.bs % world: raise ValueError(f"batch size {tcfg.bs} is not divisible by the {world} DDP ranks")
-    if len(train_ds) < tcfg.bs // world:
-        name = getattr(getattr(train_ds, 'dataset', train_ds), 'name', 'the training set')
-        raise ValueError(f"{name} has {len(train_ds)} training images, fewer than one batch of {tcfg.bs // world}: "
-                         f"set bs={len(train_ds) * world} or lower, or add images")
-    model = MODEL_KINDS[arch](mcfg)
-    if tcfg.decode_chunk: model.decode_chunk = None if tcfg.decode_chunk == -1 else tcfg.decode_chunk   # else 'auto'; same result (04_factorized)
-    if tcfg.checkpoint_decoder: model.checkpoint_decoder = True     # same result, less memory (04_factorized)
-    if ckpt is not None:
-        model.load_state_dict(load_file(str(ckpt / 'raw.safetensors')))
-    elif tcfg.init: init_from(model, tcfg.init, tcfg.init_only)      # a new run from saved weights, all or some parts (06a_checkpoints)
-    ema = EMACallback(model, tcfg.ema, tcfg.ema_warmup) if tcfg.ema > 0 else None
-    if ema is not None and ckpt is not None:
-        ema.ema.module.load_state_dict(load_file(str(ckpt / 'model.safetensors')))
-        ema.ema.n_averaged.copy_(state['ema_n'])
+    world = _check_batch(tcfg, train_ds)
+    model, ema = _build_model(arch, mcfg, tcfg, ckpt, state)
     dls = seeded_dls(train_ds, valid_ds, tcfg.bs // world, tcfg.seed, device)
-    cbs = [SetEpoch(start), NaNGuard(run_dir)] + ([ema] if ema else [])
-    if tcfg.grad_clip: cbs.append(GradientClip(tcfg.grad_clip))
-    if tcfg.warmup: cbs.append(LRWarmup(tcfg.lr, tcfg.warmup))
-    if tcfg.mask_warmup and arch == 'factorized': cbs.append(MaskWarmup(tcfg.mask_warmup))
-    if tcfg.flip or tcfg.shift or tcfg.zoom: cbs.append(Augment(tcfg.seed, tcfg.flip, tcfg.shift, tcfg.zoom))
-    if tcfg.equivariance and arch == 'factorized': cbs.append(MaskEquivariance(tcfg.equivariance, tcfg.seed))
-    if tcfg.channels_last: cbs.append(ChannelsLast())
-    if tcfg.tensorboard: cbs.append(_tensorboard_cb(run_dir))
-    if (p := _precision_cb(tcfg.precision, device)) is not None: cbs.append(p)
     fit_model = torch.compile(model) if tcfg.compile else model
-    learn = ddpm_learner(dls, fit_model, lr=tcfg.lr, cbs=cbs, seed=tcfg.seed, p_uncond=tcfg.p_uncond, t_power=tcfg.t_power)
+    learn = ddpm_learner(dls, fit_model, lr=tcfg.lr, cbs=_callbacks(tcfg, arch, run_dir, device, start, ema), seed=tcfg.seed,
+                         p_uncond=tcfg.p_uncond, t_power=tcfg.t_power)
     model.to(device)
     if ema is not None: ema.ema.to(device)
     learn.create_opt()
-    if state is not None:
-        learn.opt.load_state_dict(dict(state=state['opt']['state'], hypers=L(state['opt']['hypers'])))
-        _set_rng_state(state['rng'])
+    if state is not None: restore_state(learn, state)
     def save(step): return save_checkpoint(run_dir, learn, model, ema, mcfg, tcfg, step)
-    save.every = tcfg.save_every
-    stopper = _StopOnCtrlC()
-    cbs_fit = [_Checkpoint(save), stopper] + list(extra_cbs or [])
-    learn.start_step = start
+    save.every, learn.start_step = tcfg.save_every, start
     if start >= tcfg.steps: learn.train_iter = start; return Trained(model, learn, ema)      # finished already: nothing to train
-    n_iter = steps_per_epoch(learn)
     if start and rank_distrib() == 0: print(f"resuming {run_dir} at step {start} of {tcfg.steps} ({tcfg.steps - start} to go)")
-    quiet = contextlib.ExitStack()
-    if not progress: quiet.enter_context(learn.no_bar()); quiet.enter_context(learn.no_logging())
-    if is_distributed(): setup_distributed(); quiet.enter_context(learn.distrib_ctx(cpu=device.type == 'cpu'))
-    # (not under DDP: ranks could stop at different steps and leave the others waiting in a collective; there the
-    # periodic checkpoints are what survives a Ctrl-C)
-    main = threading.current_thread() is threading.main_thread() and not is_distributed()
-    old_handlers = {s: signal.signal(s, stopper.handler) for s in (signal.SIGINT, signal.SIGTERM)} if main else {}
-    try:
-        with quiet: learn.fit(math.ceil(tcfg.steps / n_iter) - start // n_iter, cbs=[StopAfter(tcfg.steps)] + cbs_fit)
-    except KeyboardInterrupt:
-        if stopper.hit and not stopper.forced:   # stopped between steps: the state is consistent
-            save(learn.train_iter); print(f"interrupted after step {learn.train_iter}: checkpoint saved in {run_dir}/checkpoint; run again to resume")
-        raise
-    finally:
-        for s, h in old_handlers.items(): signal.signal(s, h)
+    _fit(learn, tcfg, run_dir, start, save, extra_cbs, progress, device)
     return Trained(model, learn, ema)
 

@@ -4,10 +4,10 @@
 
 # %% ../nbs/03_unet.ipynb #eae886fd
 from __future__ import annotations
-import dataclasses
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass
 import torch
 from torch import nn
+from .config import DictConfig
 from .blocks import timestep_embedding, norm, zero_module, EmbSequential, ResBlock, AttnBlock, Downsample, Upsample
 
 # %% auto #0
@@ -26,7 +26,7 @@ def set_padding(module:nn.Module, mode:str='zeros') -> nn.Module:
     return module
 
 @dataclass
-class UNetConfig:
+class UNetConfig(DictConfig):
     "Architecture of the baseline and factorized U-Nets."
     img_size:int = 64                 # input resolution (square)
     in_ch:int = 3                     # image channels
@@ -54,13 +54,6 @@ class UNetConfig:
 
     @property
     def emb_dim(self): return 4 * self.ch
-    def to_dict(self): return asdict(self)
-    @classmethod
-    def from_dict(cls, d:dict):
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - names
-        if unknown: raise ValueError(f"unknown UNetConfig fields {sorted(unknown)}; known: {sorted(names)}")
-        return cls(**d)
 
 UNET_PRESETS = dict(
     paper64  = dict(img_size=64,  ch=128, ch_mult=(1, 2, 3, 4),    num_res_blocks=3, attn_res=(16, 8)),
