@@ -18,7 +18,7 @@ does the rest of nbdev's documentation pipeline itself:
 failed to load, saves screenshots of the index and one API page to _site/_check/ and fails on a blank page, a broken
 image or a broken internal link.
 """
-import argparse, html, os, re, subprocess, sys, tempfile
+import argparse, html, os, re, shutil, subprocess, sys, tempfile
 from configparser import ConfigParser
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -108,6 +108,12 @@ def render(proc: Path, out: Path, nav: list, git_url: str, stems: set):
         else: new = f"{git_url}/blob/main/{path.lstrip('./')}"     # a repository file: link to it in the repository
         return f'{attr}="{new}{"#" + frag if frag else ""}"'
     body = re.sub(r'(href)="([^"]*)"', fix, body)
+    def repo_image(m):   # a repository image a notebook shows from outside nbs/ (`../data/...png`): copied next to the pages
+        src = (ROOT / 'nbs' / m.group(1)).resolve()
+        if not src.is_file(): return m.group(0)
+        dst = SITE / 'repo' / src.relative_to(ROOT); dst.parent.mkdir(parents=True, exist_ok=True); shutil.copyfile(src, dst)
+        return f'src="repo/{src.relative_to(ROOT).as_posix()}"'
+    body = re.sub(r'src="(\.\./[^"]+)"', repo_image, body)
     side = ''.join(f'<li><a href="{h}"{" class=cur" if h == out.name else ""}>{html.escape(t)}</a></li>' for h, t in nav)
     style = ('<style>#fd-nav{position:fixed;top:0;left:0;width:230px;height:100%;overflow:auto;background:#f6f6f6;'
              'font:13px sans-serif;padding:8px;border-right:1px solid #ddd}#fd-nav a{text-decoration:none;color:#225}'

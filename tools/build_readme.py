@@ -12,7 +12,7 @@ tools/build_docs.py), so this script does the same job in plain Markdown:
     `#| echo: false` shows its output only, as nbdev renders it; the cells run
     under `nbdev_test`, so the README's example is tested; `tools/build_docs.py --store index` refreshes the output);
   - links to notebooks (`00_core.ipynb`) made relative to the repository root (`nbs/00_core.ipynb`), since the
-    README sits there and the notebook in `nbs/`.
+    README sits there and the notebook in `nbs/`; links and images that reach out of `nbs/` (`../data/x.png`) likewise.
 """
 import argparse, re, sys
 from pathlib import Path
@@ -54,6 +54,7 @@ def render(nb_path: Path = ROOT / 'nbs' / 'index.ipynb') -> str:
     md = '\n\n'.join(blocks) + '\n'
     fix = lambda m: f'](nbs/{m.group(1)}.ipynb{m.group(2) or ""})' if m.group(1) in stems else m.group(0)
     md = re.sub(r'\]\(([\w-]+)\.ipynb(#[^)]*)?\)', fix, md)
+    md = md.replace('](../', '](')          # a repository file the notebook reaches from nbs/ (an image in data/)
     return HEADER + md
 
 if __name__ == '__main__':

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The photographs study of nbs/30_photos.ipynb, stage by stage, from the repository root after `make env`:
-#   bash data/scenes/run_study.sh data | p32 | eval32 | p64 | eval64 | p64long | eval64long | p32shapes | zs64from32 | distill32 | fgrule | reading
+#   bash data/scenes/run_study.sh data | p32 | eval32 | p64 | eval64 | p64long | eval64long | p32shapes | zs64from32 | distill32 | fgrule | reading | draws | p64from32
 # (the recorded runs also kept every checkpoint while training: a loop copied runs/<run>/checkpoint/model.safetensors
 #  to runs/<run>/ckpts/step_N.safetensors whenever checkpoint/run.json showed a new step; eval32 and eval64 score them)
 # Runs go to runs/ (not in git); what the notebook reads is copied to data/scenes/<name>/ by `keep` and `keep_run`.
@@ -20,6 +20,10 @@ keep_run() {   # keep_run NAME RUN: a training run's curve (on its own training 
 }
 score() {  # score NAME MODEL: the model, GrabCut and K-means on the held-out test folder, in one run
   $B/fd_segment "$2" --data $D/test_images --masks $D/test_masks --baselines True --supervised_steps 0 --out $E/$1 --n_eval 1000
+  keep "$1" $E/$1
+}
+score_read() {  # score_read NAME MODEL: as score, the masks read at t=5 with the largest-region cut (the reading of stage `reading`)
+  $B/fd_segment "$2" --data $D/test_images --masks $D/test_masks --baselines True --supervised_steps 0 --out $E/$1 --n_eval 1000 --t 5 --post largest
   keep "$1" $E/$1
 }
 score_ckpts() {  # score_ckpts PREFIX RUN: every checkpoint the run kept (runs/<run>/ckpts/step_N.safetensors)
@@ -62,8 +66,14 @@ save_model(init_from(FactorizedUNet(unet_config('photos64')), 'runs/scenes_p32')
   fgrule) $B/python data/scenes/fg_rule.py ;;
   reading)   # t and the largest-region cut chosen on the textured family, then every model read that way on the scenes (post_study.json)
     $B/python data/scenes/post_study.py ;;
+  draws)   # averaging the masks over noise draws and timesteps, chosen on the textured family (draws_study.json)
+    $B/python data/scenes/draws_study.py ;;
+  p64from32)   # the two-stage route: the 64 px preset started from the 32 px preset's model of the same images (scenes32 = p32's weights)
+    $B/fd_train --out runs/scenes_p64from32 --data $D/train_images --masks $D/train_masks --preset photos64 --init scenes32 --eval_every 100
+    keep_run photos64from32 runs/scenes_p64from32
+    score photos64from32_t30 runs/scenes_p64from32; score_read photos64from32 runs/scenes_p64from32 ;;
   distill32)  # the student of the fine-tuned 32 px model, on the same unlabelled training images
     $B/fd_distill runs/scenes_p32 --out runs/scenes_p32_student --data $D/train_images --compare False
     score photos32_student runs/scenes_p32_student/model.safetensors; cp runs/scenes_p32_student/loss.csv data/scenes/photos32_student/ ;;
-  *) echo "usage: $0 data|p32|eval32|p64|eval64|p64long|eval64long|p32shapes|zs64from32|distill32|fgrule|reading" >&2; exit 2 ;;
+  *) echo "usage: $0 data|p32|eval32|p64|eval64|p64long|eval64long|p32shapes|zs64from32|distill32|fgrule|reading|draws|p64from32" >&2; exit 2 ;;
 esac
