@@ -1,7 +1,7 @@
 """Copy what a research notebook needs from a finished run into data/: the learning curve, the loss log, the configs, and
 the scores, comparison and picture of an `fd_segment --baselines True` run on the same folder.
 
-    python tools/record_run.py runs/tex_circular runs/tex_circular_seg data/textures/circular
+    python data/textures/record_run.py runs/tex_circular runs/tex_circular_seg data/textures/circular
 """
 import shutil, sys
 from pathlib import Path

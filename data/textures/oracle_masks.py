@@ -5,7 +5,7 @@ initial weights, the same batches, timesteps and noise in every run. Then scores
 (image, t, noise) triples. If masks that follow the objects do not give a lower loss than masks that split the image by
 position, no optimiser setting can make the mask generator prefer objects: the objective itself does not.
 
-    python tools/oracle_masks.py --out runs/oracle --preset small32 --steps 300 --n_eval 512   # then copy runs/oracle/shared.* to data/textures/oracle/
+    python data/textures/oracle_masks.py --out runs/oracle --preset small32 --steps 300 --n_eval 512   # then copy runs/oracle/shared.* to data/textures/oracle/
 
 Mask kinds (K = 3):
 - `object`: the exact masks, [object, background, empty];

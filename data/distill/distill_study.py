@@ -1,8 +1,8 @@
 """The distillation study of nbs/28_distill.ipynb, recorded in data/distill/shapes32/ (commands in data/distill/README.md).
 
-    python tools/distill_study.py sweep  RUNS_DIR      # student IOU against pseudo-labelled images and rounds -> sweep.csv
-    python tools/distill_study.py variants RUNS_DIR    # the settings tried (RUNS_DIR/dv_*/comparison.json) -> variants.csv
-    python tools/distill_study.py fresh RUNS_DIR       # teacher and RUNS_DIR/distill_final's student on unseen images -> fresh.json
+    python data/distill/distill_study.py sweep  RUNS_DIR      # student IOU against pseudo-labelled images and rounds -> sweep.csv
+    python data/distill/distill_study.py variants RUNS_DIR    # the settings tried (RUNS_DIR/dv_*/comparison.json) -> variants.csv
+    python data/distill/distill_study.py fresh RUNS_DIR       # teacher and RUNS_DIR/distill_final's student on unseen images -> fresh.json
 
 `sweep` runs `fd_distill --compare False` for each number of images (two rounds for the largest), then `fd_segment` on each round's
 student (the same held-out images as everywhere); finished runs are skipped, so it can be started again.
@@ -11,7 +11,7 @@ splits drawn with seed 1 (64 to choose channels, 1024 to score) instead of seed 
 import csv, json, shutil, subprocess, sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent   # data/distill/ -> the repository
 BIN = Path(sys.executable).parent
 TEACHER = ROOT / 'data' / 'shapes32_factorized.safetensors'
 DEST = ROOT / 'data' / 'distill' / 'shapes32'

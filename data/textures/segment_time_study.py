@@ -2,7 +2,7 @@
 noise draws (`segment(t=[...], n_draws=...)`, `07_segment`), for trained models, with the setting *chosen on tuning
 images* that no score below is reported on.
 
-    OMP_NUM_THREADS=2 python tools/segment_time_study.py --out data/textures/segment_time seed0=runs/tex_init_shapes seed1=runs/tex_init_shapes_s1
+    OMP_NUM_THREADS=2 python data/textures/segment_time_study.py --out data/textures/segment_time seed0=runs/tex_init_shapes seed1=runs/tex_init_shapes_s1
 
 For each model and setting it scores, under the strict rule (foreground channels chosen on 64 labelled images):
 - `tune`: held-out textured images of seed `--tune_seed` (64 to choose the channels, 256 to score), never the test images;
