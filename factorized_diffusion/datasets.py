@@ -13,9 +13,9 @@ from .data import FileDataset, binary_mask, IMAGE_EXTS
 from .core import show_images, overlay_masks
 
 # %% auto #0
-__all__ = ['CELEBA_PARTS', 'CELEBA_CLASSES', 'CELEBA_MERGE', 'VOC_CLASSES', 'VOC_TO_IMAGENET', 'DATASETS', 'EVAL_SPLITS', 'need',
-           'check_files', 'Flowers', 'CUB', 'FFHQ', 'CelebAMaskHQ', 'ImageNet', 'VOC', 'DAVIS', 'parse_data',
-           'dataset_splits', 'show_batch']
+__all__ = ['DATASETS', 'CELEBA_PARTS', 'CELEBA_CLASSES', 'CELEBA_MERGE', 'VOC_CLASSES', 'VOC_TO_IMAGENET', 'need', 'check_files',
+           'register_dataset', 'Flowers', 'CUB', 'FFHQ', 'CelebAMaskHQ', 'ImageNet', 'VOC', 'DAVIS', 'parse_data',
+           'dataset_splits', 'labelled_split', 'show_batch']
 
 # %% ../nbs/14_datasets.ipynb #0cb2e943
 def need(root:Path, paths, name:str, url:str, hint:str=''):
@@ -38,7 +38,22 @@ def _read_rows(f:Path) -> list:
     "Whitespace-separated rows of a text index file, blank lines skipped."
     return [l.split() for l in Path(f).read_text().splitlines() if l.strip()]
 
+# %% ../nbs/14_datasets.ipynb #bfd41946
+DATASETS:dict = {}
+"Dataset name (for `--data NAME:PATH`) -> its class, filled by `register_dataset` as each class is defined."
+
+def register_dataset(name:str, roles:tuple, labels:bool=False, train_masks:bool=True):
+    """Class decorator: `--data NAME:PATH` reads the dataset class `name` in every command. `roles`: its splits that
+    (train; choose the foreground channels; are scored), None where it has none (no choosing split: a fifth of the
+    scored images chooses). `labels`: it has class labels; `train_masks`: its training split has masks."""
+    def deco(cls):
+        cls.data_name, cls.roles, cls.has_labels, cls.train_masks = name, tuple(roles), labels, train_masks
+        DATASETS[name] = cls
+        return cls
+    return deco
+
 # %% ../nbs/14_datasets.ipynb #db6e2c7e
+@register_dataset('flowers', roles=('train', 'valid', 'test'), labels=True)
 class Flowers(FileDataset):
     "Oxford 102 Flowers with ReDO/IEM splits (`protocol='redo'`, default) or the official ones; foreground masks from `segmim/`."
     url = 'https://www.robots.ox.ac.uk/~vgg/data/flowers/102/'
@@ -66,6 +81,7 @@ class Flowers(FileDataset):
         return (~((a[..., 0] == 0) | (a[..., 1] == 0) | (a[..., 2] == 254))).astype(np.uint8)
 
 # %% ../nbs/14_datasets.ipynb #13fb4142
+@register_dataset('cub', roles=('train', 'valid', 'test'), labels=True)
 class CUB(FileDataset):
     "CUB-200-2011 with ReDO/IEM splits (`protocol='redo'`) or the official train/test split; foreground masks from `segmentations/`."
     url = 'https://www.vision.caltech.edu/datasets/cub_200_2011/'
@@ -108,6 +124,7 @@ class CUB(FileDataset):
         return ((a[..., 0] if a.ndim == 3 else a) > 127.5).astype(np.uint8)
 
 # %% ../nbs/14_datasets.ipynb #d85cbe92
+@register_dataset('ffhq', roles=('train', None, None), train_masks=False)
 class FFHQ(FileDataset):
     "FFHQ faces (no masks): split 'train' (ids < 60000), 'valid', or 'all'."
     url = 'https://github.com/NVlabs/ffhq-dataset'
@@ -129,6 +146,11 @@ class FFHQ(FileDataset):
         self.root, self.split = root, split
         super().__init__(files, size, skip_bad=skip_bad, name=f'FFHQ {split} at {root}')
 
+    @classmethod
+    def parts(cls, root, size:int, skip_bad:bool=False, **kw) -> tuple:
+        "(training split, None, None): FFHQ has no masks; its segmentation is scored on CelebAMask-HQ."
+        return cls(root, 'train', size, skip_bad=skip_bad), None, None
+
 # %% ../nbs/14_datasets.ipynb #711a124a
 CELEBA_PARTS = ('skin', 'nose', 'eye_g', 'l_eye', 'r_eye', 'l_brow', 'r_brow', 'l_ear', 'r_ear', 'mouth', 'u_lip', 'l_lip',
                 'hair', 'hat', 'ear_r', 'neck_l', 'neck', 'cloth')
@@ -137,6 +159,7 @@ CELEBA_MERGE = {**{p: 1 for p in ('skin', 'nose', 'l_eye', 'r_eye', 'l_brow', 'r
                 'hair': 2}
 "Part -> class in CELEBA_CLASSES; parts not listed are background."
 
+@register_dataset('celebamask', roles=('train', 'valid', 'test'))
 class CelebAMaskHQ(FileDataset):
     "CelebAMask-HQ images with part annotations merged into classes (default: background 0, skin 1, hair 2)."
     url = 'https://github.com/switchablenorms/CelebAMask-HQ'
@@ -172,6 +195,7 @@ class CelebAMaskHQ(FileDataset):
         return out
 
 # %% ../nbs/14_datasets.ipynb #6c9b4baa
+@register_dataset('imagenet', roles=('train', None, 'train'), labels=True, train_masks=False)
 class ImageNet(FileDataset):
     "ImageNet images of one split folder with class labels; optionally only those with Pixel-ImageNet masks, capped per class."
     url, pixel_url = 'https://image-net.org/', 'https://github.com/shiyinzhang/Pixel-ImageNet'
@@ -201,6 +225,12 @@ class ImageNet(FileDataset):
         self.root, self.split = root, split
         super().__init__([Path(p) for p, _ in samples], size, mfiles, [c for _, c in samples], with_labels, skip_bad, f'ImageNet {split} at {root}')
 
+    @classmethod
+    def parts(cls, root, size:int, skip_bad:bool=False, per_class:int=20, seed:int=0, masks_root=None, with_labels:bool=False) -> tuple:
+        "(all training images, None, the ones with Pixel-ImageNet masks, `per_class` of each class; None without `masks_root`)."
+        scored = cls(root, 'train', size, masks_root=masks_root, per_class=per_class, seed=seed, skip_bad=skip_bad) if masks_root else None
+        return cls(root, 'train', size, skip_bad=skip_bad, with_labels=with_labels), None, scored
+
     def save_list(self, f):
         "Write the chosen image files, one per line (relative to the split folder), so the same subset can be reused."
         Path(f).write_text('\n'.join(str(p.relative_to(self.root / self.split)) for p in self.files) + '\n')
@@ -213,6 +243,7 @@ VOC_TO_IMAGENET = dict(aeroplane=895, bicycle=671, bird=94, boat=814, bottle=907
                        train=466, tvmonitor=664)
 "Table 7: VOC class -> ImageNet class id (warplane, mountain bike, hummingbird, ...)."
 
+@register_dataset('voc', roles=('train', None, 'val'))
 class VOC(FileDataset):
     "PASCAL VOC 2012 segmentation: masks of class ids (0-20, 255 void), or with `foreground=True` 1 for any object."
     url = 'http://host.robots.ox.ac.uk/pascal/VOC/voc2012/'
@@ -235,12 +266,23 @@ class VOC(FileDataset):
         if a.ndim != 2: raise ValueError(f"VOC mask {f} is not a palette (P mode) PNG of class ids")
         return np.where(a == 255, 255, a > 0).astype(np.uint8) if self.foreground else a.astype(np.uint8)
 
+    @classmethod
+    def parts(cls, root, size:int, skip_bad:bool=False, **kw) -> tuple:
+        "(train, None, val as foreground masks): zero-shot scoring of any object against the background."
+        return cls(root, 'train', size, skip_bad=skip_bad), None, cls(root, 'val', size, foreground=True, skip_bad=skip_bad)
+
+    @classmethod
+    def labelled(cls, root, size:int):
+        "The training split with foreground masks, for the supervised upper bound."
+        return cls(root, 'train', size, foreground=True)
+
     def classes_in(self, i:int) -> list:
         "Names of the VOC classes (not background) present in image `i` at full resolution."
         a = np.array(Image.open(self.mask_entries[i]))
         return [VOC_CLASSES[c] for c in np.unique(a) if 0 < c < len(VOC_CLASSES)]
 
 # %% ../nbs/14_datasets.ipynb #c51ce2bd
+@register_dataset('davis', roles=('train', 'train', 'val'))
 class DAVIS(FileDataset):
     "DAVIS-2017 frames of the sequences in a split, with union-of-objects foreground masks."
     url = 'https://davischallenge.org/davis2017/code.html'
@@ -269,16 +311,8 @@ class DAVIS(FileDataset):
         return [i for i, (s, _) in enumerate(self.frames) if s == name]
 
 # %% ../nbs/14_datasets.ipynb #f599d956
-DATASETS = dict(flowers=Flowers, cub=CUB, ffhq=FFHQ, celebamask=CelebAMaskHQ, imagenet=ImageNet, voc=VOC, davis=DAVIS)
-"Dataset name (for `--data NAME:PATH`) -> loader class."
-
-EVAL_SPLITS = dict(flowers=('train', 'valid', 'test'), cub=('train', 'valid', 'test'), ffhq=('train', None, None),
-                   celebamask=('train', 'valid', 'test'), imagenet=('train', 'train', 'train'), voc=('train', 'val', 'val'),
-                   davis=('train', 'train', 'val'))
-"Per dataset: (training split, split choosing the foreground channels, scored split). ImageNet and VOC choose on a fifth of the scored images."
-
 def parse_data(spec:str):
-    "'NAME:PATH' -> (NAME, PATH) for a known dataset name, else None (a plain image folder)."
+    "'NAME:PATH' -> (NAME, PATH) for a registered dataset name, else None (a plain image folder)."
     name, sep, path = spec.partition(':')
     if sep and name.lower() in DATASETS: return name.lower(), path
     if sep and len(name) > 1 and not Path(spec).exists():
@@ -288,16 +322,21 @@ def parse_data(spec:str):
 def dataset_splits(name:str, root, size:int, skip_bad:bool=False, per_class:int=20, seed:int=0, masks_root=None,
                    with_labels:bool=False) -> tuple:
     "(train dataset without masks, choose dataset with masks or None, score dataset with masks or None) for `name`."
-    cls = DATASETS[name]; tr, ch, sc = EVAL_SPLITS[name]
-    if with_labels and name not in ('flowers', 'cub', 'imagenet'): raise ValueError(f"{name} has no class labels (flowers, cub and imagenet have)")
+    cls = DATASETS[name]
+    if with_labels and not cls.has_labels:
+        raise ValueError(f"{name} has no class labels ({', '.join(n for n, c in DATASETS.items() if c.has_labels)} have)")
+    if hasattr(cls, 'parts'):
+        return cls.parts(root, size, skip_bad=skip_bad, per_class=per_class, seed=seed, masks_root=masks_root, with_labels=with_labels)
+    tr, ch, sc = cls.roles
     lab = dict(with_labels=True) if with_labels else {}
-    if name == 'ffhq': return cls(root, tr, size, skip_bad=skip_bad), None, None
-    if name == 'voc': return cls(root, tr, size, skip_bad=skip_bad), None, cls(root, sc, size, foreground=True, skip_bad=skip_bad)
-    if name == 'imagenet':
-        return (cls(root, tr, size, skip_bad=skip_bad, **lab), None,
-                cls(root, sc, size, masks_root=masks_root, per_class=per_class, seed=seed, skip_bad=skip_bad) if masks_root else None)
-    return (cls(root, tr, size, masks=False, skip_bad=skip_bad, **lab), cls(root, ch, size, skip_bad=skip_bad),
-            cls(root, sc, size, skip_bad=skip_bad))
+    return (cls(root, tr, size, masks=False, skip_bad=skip_bad, **lab), cls(root, ch, size, skip_bad=skip_bad) if ch else None,
+            cls(root, sc, size, skip_bad=skip_bad) if sc else None)
+
+def labelled_split(name:str, root, size:int):
+    "The labelled training images of dataset `name` (the supervised upper bound trains on them), or None if it has none."
+    cls = DATASETS[name]
+    if not cls.train_masks: return None
+    return cls.labelled(root, size) if hasattr(cls, 'labelled') else cls(root, cls.roles[0], size)
 
 # %% ../nbs/14_datasets.ipynb #fa8fe8a4
 def show_batch(ds, n:int=8, seed:int=0, title:str='image', fname=None):

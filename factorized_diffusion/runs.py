@@ -22,7 +22,7 @@ from .scheduler import DDPMScheduler, SEGMENT_T
 from .unet import unet_config, UNET_PRESETS
 from .textures import eval_splits
 from .scenes import BUILTIN_DATA    # every procedural family by name (26_textures, 26a_scenes)
-from .datasets import parse_data, DATASETS, EVAL_SPLITS
+from .datasets import parse_data, labelled_split, DATASETS
 from .prepared import is_prepared, prepared_parts, source_parts
 from .learner import ema_or_raw, tensorboard_writer
 from .checkpoints import SHIPPED_WEIGHTS, resolve_checkpoint
@@ -63,7 +63,7 @@ def cli_errors(command:str, params=()):
 
 # %% ../nbs/10b_runs.ipynb #3e41c25b
 DATA_OPT = Param("images: a folder of your own, 'builtin' (procedural shapes), 'textures' or 'scenes' (the procedural families of "
-                 "26_textures and 26a_scenes), NAME:PATH for a paper dataset (flowers, cub, ffhq, celebamask, imagenet, voc, davis; "
+                 f"26_textures and 26a_scenes), NAME:PATH for a paper dataset ({', '.join(DATASETS)}; "
                  "14_datasets), or a folder fd_prepare wrote; default: the run's own data, else builtin", str)
 MASKS_OPT = Param("ground-truth masks parallel to an image folder, for scores only (training never reads them); "
                   "for imagenet the Pixel-ImageNet folder", str)
@@ -257,10 +257,7 @@ def labelled_train(data:str, size:int, masks:str=None, n:int=2048, seed:int=0):
     if data in BUILTIN_DATA:
         ds = BUILTIN_DATA[data](n, size, 'train', seed); return ds.images, ds.masks
     if (named := parse_data(str(data))) is not None:
-        name, root = named
-        if name in ('ffhq', 'imagenet'): return None                       # no masks on the training split
-        kw = dict(foreground=True) if name == 'voc' else {}
-        ds = DATASETS[name](root, EVAL_SPLITS[name][0], size, **kw)
+        if (ds := labelled_split(*named, size)) is None: return None       # no masks on its training split (14_datasets)
         a = ds.arrays(min(n, len(ds)), seed, progress=True); return a[0], a[-1]
     if masks is None: return None
     _, _, ev = get_data(data, size, masks=masks, seed=seed)
