@@ -55,6 +55,7 @@ def config_diff(saved:dict, wanted:dict) -> dict:
     "Fields whose values differ, as {name: (saved, wanted)}."
     return {k: (saved.get(k), wanted.get(k)) for k in sorted(set(saved) | set(wanted)) if saved.get(k) != wanted.get(k)}
 
+# %% ../nbs/06a_checkpoints.ipynb #338a76fb
 def load_model(path, cfg:UNetConfig=None, device=None):
     "Rebuild the network saved at `path` and load its weights. If `cfg` is given it must match the saved config."
     md = read_meta(path)
@@ -100,6 +101,7 @@ def resolution_diff(saved:dict, wanted:dict) -> dict:
         d.pop('img_size'); d.pop('attn_res', None)
     return d
 
+# %% ../nbs/06a_checkpoints.ipynb #72e7aa75
 def init_from(model, path, parts=None):
     """Load the weights `path` means (`resolve_checkpoint`) into `model`; the same kind and config are required, except
     for the resolution (`resolution_diff`: a 32 px model starts a 64 px one with attention at the same depth).

@@ -157,6 +157,7 @@ DEMOS = dict(textures=dict(preset='textures32', steps=600, shipped='textures32')
 it: on the textured data, the `textures32` recipe of `27_texture_study` (from the shipped shapes model); on the flat
 shapes, the `fast32` recipe of `25_recipe` (from random weights)."""
 
+# %% ../nbs/11_cli.ipynb #49d4f042
 @call_parse
 def fd_demo(out:str='runs/demo',      # output folder
             data:str='textures',       # built-in data to train and score on: 'textures' (26_textures: objects that differ from the background in texture, not colour) or 'builtin' (flat-coloured shapes)
@@ -197,4 +198,3 @@ def fd_demo(out:str='runs/demo',      # output folder
                   " emerging from a denoising loss alone; the textured data, --data textures, is where colour does not help)")
         (out / 'demo.json').write_text(json.dumps(results, indent=1))
         print(f"\ndone in {time.time() - t0:.0f}s; pictures and scores in {out}/ (segmentation.png, samples.png, scores.json, loss.csv, curve.csv)")
-

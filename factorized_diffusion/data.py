@@ -137,6 +137,7 @@ def item_tensors(x, label=None, mask=None) -> tuple:
     out = (from_uint8(x),) if label is None else (from_uint8(x), torch.as_tensor(np.asarray(label, np.int64)))
     return out if mask is None else out + (torch.from_numpy(np.asarray(mask).astype(np.float32)).unsqueeze(-3),)
 
+# %% ../nbs/05_data.ipynb #a0658703
 def _resize_crop(im:Image.Image, size:int, resample) -> Image.Image:
     "Resize the short side to `size`, then centre-crop to size x size."
     w, h = im.size; s = size / min(w, h)

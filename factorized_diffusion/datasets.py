@@ -159,6 +159,7 @@ CELEBA_MERGE = {**{p: 1 for p in ('skin', 'nose', 'l_eye', 'r_eye', 'l_brow', 'r
                 'hair': 2}
 "Part -> class in CELEBA_CLASSES; parts not listed are background."
 
+# %% ../nbs/14_datasets.ipynb #4f14c47e
 @register_dataset('celebamask', roles=('train', 'valid', 'test'))
 class CelebAMaskHQ(FileDataset):
     "CelebAMask-HQ images with part annotations merged into classes (default: background 0, skin 1, hair 2)."
@@ -243,6 +244,7 @@ VOC_TO_IMAGENET = dict(aeroplane=895, bicycle=671, bird=94, boat=814, bottle=907
                        train=466, tvmonitor=664)
 "Table 7: VOC class -> ImageNet class id (warplane, mountain bike, hummingbird, ...)."
 
+# %% ../nbs/14_datasets.ipynb #96d21496
 @register_dataset('voc', roles=('train', None, 'val'))
 class VOC(FileDataset):
     "PASCAL VOC 2012 segmentation: masks of class ids (0-20, 255 void), or with `foreground=True` 1 for any object."

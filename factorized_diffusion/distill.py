@@ -113,6 +113,7 @@ def _load_state(out:Path, cfg:DistillConfig, source:str):
     if st['round'] > cfg.rounds: raise ValueError(f"{out} has already trained {st['round']} rounds: ask for --rounds {st['round']} or more")
     return st
 
+# %% ../nbs/28_distill.ipynb #5edcab42
 def _round_labels(out:Path, r:int, source, images, cfg:DistillConfig, dev, progress:bool, ident:str) -> torch.Tensor:
     """Round `r`'s pseudo-labels: read from `labels_r{r}.pt` if written with these settings, else computed by `source`
     (the teacher, or the previous round's student) and written (as float16, and used as such: resume is exact)."""
@@ -175,6 +176,7 @@ class _StopAfterStep:
     def __exit__(self, *exc):
         for s, h in self.old.items(): signal.signal(s, h)
 
+# %% ../nbs/28_distill.ipynb #1c2b0c3e
 def _train_round(student, opt, images, labels, cfg:DistillConfig, r:int, step:int, out:Path, dev, progress:bool, meta:dict, ident:str) -> int:
     def save(s):
         _save_atomic(dict(config=cfg.to_dict(), source=ident, round=r, step=s, model=student.state_dict(), opt=opt.state_dict()), out / 'state.pt')

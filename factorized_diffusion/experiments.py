@@ -73,6 +73,7 @@ def format_experiment(rows:list, paper:dict=None) -> str:
         lines.append(line)
     return '\n'.join(lines)
 
+# %% ../nbs/19_ablation.ipynb #2fe0c594
 def plot_experiment(out, rows:list, n:int=8, fname=None):
     "The masks of every variant in `rows` (loaded from `out`) on the same `n` test images, one row per variant."
     models = [load_model(Path(out) / _slug(r['name']) / 'checkpoint' / 'model.safetensors', device='cpu') for r in rows]

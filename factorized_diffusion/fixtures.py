@@ -35,6 +35,7 @@ def flowers(root, n:int=12) -> dict:
     savemat(root / 'imagelabels.mat', dict(labels=(ids % 102) + 1))
     return truth
 
+# %% ../nbs/15_fixtures.ipynb #66bbd1e9
 def cub(root, n:int=10) -> dict:
     "CUB_200_2011/{images.txt, image_class_labels.txt, train_test_split.txt, ReDO's train_val_test_split.txt, images/, segmentations/}."
     base = Path(root) / 'CUB_200_2011'; truth = {}

@@ -86,6 +86,7 @@ def ddpm_features(unet:UNet, images:torch.Tensor, ts=(50, 150, 250), blocks=None
         for h in hooks: h.remove()
     return torch.cat(out)
 
+# %% ../nbs/18_learned_baselines.ipynb #8a37bd7e
 def datasetddpm_masks(unet:UNet, images:torch.Tensor, K:int=3, ts=(50, 150, 250), seed:int=0) -> torch.Tensor:
     "DatasetDDPM-unsup: per-image K-means (K=3) on standardised DDPM features; (N,K,H,W) one-hot, most-border cluster first."
     f = ddpm_features(unet, images, ts, seed=seed)

@@ -183,6 +183,7 @@ def resume_data(out, data:str=None, masks:str=None, change_data:bool=False) -> t
                          f"pass --change_data True to go on with {data}, or choose another --out")
     return data, masks
 
+# %% ../nbs/10b_runs.ipynb #8bd6653a
 class RecordData(Callback):
     """Write the run's `DATA_RECORD` when training starts (rank 0): after `train` holds the run's lock and has checked its
     config, so that a refused command never rewrites the record of a run; atomically (a temporary file, then a rename)."""
@@ -226,6 +227,7 @@ class Run(NamedTuple):
     learn: object
     evalsets: tuple|None
 
+# %% ../nbs/10b_runs.ipynb #d71d4080
 def train_run(out, data:str=None, preset:str='small32', train_preset:str=None, arch:str='factorized', masks:str=None,
               n_train:int=2048, resume:bool=True, eval_every:int=0, sample_every:int=0, device=None, progress:bool=True,
               skip_bad:bool=False, model_overrides:dict=None, eval_raw:bool=False, change_data:bool=False, **train_overrides):
@@ -249,7 +251,6 @@ def train_run(out, data:str=None, preset:str='small32', train_preset:str=None, a
     model, learn, ema = train(out, mcfg, tcfg, tr, va, arch=arch, resume=resume, device=device, extra_cbs=cbs, progress=progress)
     infer = ema.ema.module if ema is not None else model
     return Run(infer.eval(), learn, evalsets)
-
 
 # %% ../nbs/10b_runs.ipynb #e355bbf2
 def labelled_train(data:str, size:int, masks:str=None, n:int=2048, seed:int=0):

@@ -109,6 +109,7 @@ def score_strict(masks:torch.Tensor, gt:torch.Tensor, subset, post:str='none') -
     gt = gt.reshape(masks.shape[0], *masks.shape[-2:])
     return {k: v.mean().item() for k, v in fg_metrics(union_fg(masks, subset, post), gt).items()}
 
+# %% ../nbs/07_segment.ipynb #90a7fcf2
 def score_permissive(masks:torch.Tensor, gt:torch.Tensor, post:str='none') -> dict:
     "IEM/ReDO-style permissive rule: per image and per metric the best channel subset, then the mean over images."
     gt = gt.reshape(masks.shape[0], *masks.shape[-2:])
@@ -141,6 +142,7 @@ def content_alignment(images:torch.Tensor, masks:torch.Tensor) -> torch.Tensor:
     other = explained_variance(images, masks.roll(1, dims=0))                          # image n with the mask of image n-1
     return (own - other).mean(0)
 
+# %% ../nbs/07_segment.ipynb #681f54eb
 def mask_dependence(masks:torch.Tensor, fg_channels=None, gt:torch.Tensor=None, images:torch.Tensor=None) -> dict:
     """How much masks (N,K,H,W) depend on the image: the position share of every channel and of the most image-dependent
     one (no labels needed); with `fg_channels`, of their union; with ground truth `gt` (N,1,H,W), of the truth itself.

@@ -72,6 +72,7 @@ def _read(files, skip_bad:bool, skipped:list, noted:set=None):
             if not skip_bad: raise
             skipped.append(str(f))
 
+# %% ../nbs/07a_segment_folder.ipynb #64cfd4c4
 def segment_folder(model, folder, out, t:int=SEGMENT_T, bs:int=64, fg=None, n_choose:int=256, seed:int=0,
                    skip_bad:bool=False, n_sheet:int=8, progress:bool=True, post:str='none') -> dict:
     """Write the masks of every image under `folder` to `out` (layout above); returns the summary also written to

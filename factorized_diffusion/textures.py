@@ -71,6 +71,7 @@ def _bar(yy, xx, cy, cx, th, length, width):
     b = -(xx - cx) * math.sin(th) + (yy - cy) * math.cos(th)
     return (a >= 0) & (a <= length) & (b.abs() <= width / 2)
 
+# %% ../nbs/26_textures.ipynb #c397426e
 def silhouette(g, kind:str, size:int, centre:float=0.23) -> torch.Tensor:
     "Boolean (S,S) inside-test at pixel centres of a random silhouette of `kind`."
     yy, xx = torch.meshgrid(torch.arange(size) + 0.5, torch.arange(size) + 0.5, indexing='ij')

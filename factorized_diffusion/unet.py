@@ -55,6 +55,7 @@ class UNetConfig(DictConfig):
     @property
     def emb_dim(self): return 4 * self.ch
 
+# %% ../nbs/03_unet.ipynb #04f1f848
 UNET_PRESETS = dict(
     paper64  = dict(img_size=64,  ch=128, ch_mult=(1, 2, 3, 4),    num_res_blocks=3, attn_res=(16, 8)),
     paper128 = dict(img_size=128, ch=128, ch_mult=(1, 1, 2, 3, 4), num_res_blocks=2, attn_res=(16, 8)),
@@ -111,6 +112,7 @@ class Encoder(nn.Module):
         for b in self.blocks: hs.append(b(hs[-1], emb))
         return hs
 
+# %% ../nbs/03_unet.ipynb #15cfa1be
 class Middle(EmbSequential):
     "The middle block (Eq. 3): ResBlock, attention, ResBlock at the lowest resolution; h_enc[-1] -> h_mid."
     def __init__(self, cfg:UNetConfig, ch:int):
