@@ -16,8 +16,7 @@ import torch
 from factorized_diffusion.runs import get_data
 from factorized_diffusion.checkpoints import load_model, resolve_checkpoint
 from factorized_diffusion.segment import segment
-from factorized_diffusion.baselines import grabcut_masks, kmeans_masks
-from post_study import rows, D
+from post_study import rows, baselines, D
 
 READINGS = [dict(t=list(ts), n_draws=n) for ts in ((5,), (10,), (5, 10, 20)) for n in (1, 8)]
 OUT = Path(__file__).parent / 'draws_study.json'
@@ -40,11 +39,7 @@ def main():
             t0 = time.time(); res['models'][label][name(r)] = rows(lambda x: segment(m, x, **r), *ev)
             res['seconds'][f'{label}, {name(r)}'] = round(time.time() - t0, 1)
             print(label, name(r), {p: round(100 * v['test'], 1) for p, v in res['models'][label][name(r)].items()}, flush=True)
-    res['baselines'] = {}
-    for s, ev in splits.items():
-        for bname, fn in (('GrabCut', grabcut_masks), ('K-means (K=2)', kmeans_masks)):
-            res['baselines'][f'{s} px: {bname}'] = rows(fn, *ev)
-            print(s, bname, {p: round(100 * v['test'], 1) for p, v in res['baselines'][f'{s} px: {bname}'].items()}, flush=True)
+    res['baselines'] = baselines(splits)
     res['n_choose'], res['n_test'] = len(splits[64][0][0]), len(splits[64][1][0])
     OUT.write_text(json.dumps(res, indent=1))
 

@@ -33,6 +33,15 @@ def rows(masks_of, valid, test):
         out[post] = dict(fg_channels=list(sub), choose=score_strict(mv, vm, sub, post)['iou'], test=score_strict(mt, tm, sub, post)['iou'])
     return out
 
+def baselines(splits) -> dict:
+    "GrabCut and colour K-means on each size's (choose, test) split, with and without the cut (`rows`), printed as they finish."
+    out = {}
+    for s, ev in splits.items():
+        for name, fn in (('GrabCut', grabcut_masks), ('K-means (K=2)', kmeans_masks)):
+            out[f'{s} px: {name}'] = rows(fn, *ev)
+            print(s, name, {p: round(100 * v['test'], 1) for p, v in out[f'{s} px: {name}'].items()}, flush=True)
+    return out
+
 def models():
     yield '32 px: textures32, zero-shot', load_model(resolve_checkpoint('textures32'))
     yield '32 px: scenes32 (photos32, 1000 steps)', load_model(resolve_checkpoint('scenes32'))
@@ -57,11 +66,7 @@ def main():
         ev = splits[m.cfg.img_size]
         res['models'][name] = {f't={t}': rows(lambda x: segment(m, x, t=t), *ev) for t in TS}
         print(name, {k: {p: round(100 * v[p]['test'], 1) for p in v} for k, v in res['models'][name].items()}, flush=True)
-    res['baselines'] = {}
-    for s, ev in splits.items():
-        for name, fn in (('GrabCut', grabcut_masks), ('K-means (K=2)', kmeans_masks)):
-            res['baselines'][f'{s} px: {name}'] = rows(fn, *ev)
-            print(s, name, {p: round(100 * v['test'], 1) for p, v in res['baselines'][f'{s} px: {name}'].items()}, flush=True)
+    res['baselines'] = baselines(splits)
     res['n_choose'], res['n_test'] = len(splits[64][0][0]), len(splits[64][1][0])
     OUT.write_text(json.dumps(res, indent=1))
 
