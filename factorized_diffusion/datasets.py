@@ -47,7 +47,7 @@ def register_dataset(name:str, roles:tuple, labels:bool=False, train_masks:bool=
     (train; choose the foreground channels; are scored), None where it has none (no choosing split: a fifth of the
     scored images chooses). `labels`: it has class labels; `train_masks`: its training split has masks."""
     def deco(cls):
-        cls.data_name, cls.roles, cls.has_labels, cls.train_masks = name, tuple(roles), labels, train_masks
+        cls.roles, cls.has_labels, cls.train_masks = tuple(roles), labels, train_masks
         DATASETS[name] = cls
         return cls
     return deco

@@ -226,7 +226,7 @@ def _check_batch(tcfg:TrainConfig, train_ds) -> int:
 def _build_model(arch:str, mcfg:UNetConfig, tcfg:TrainConfig, ckpt, state):
     "The model, resumed from `ckpt`, started from `tcfg.init` or at random, and its EMA callback (None without EMA)."
     model = MODEL_KINDS[arch](mcfg)
-    model.decode_chunk = tcfg.decode_chunk                         # same result whatever the value (04_factorized)
+    if hasattr(model, 'decode_chunk'): model.decode_chunk = tcfg.decode_chunk   # a factorized model; same result whatever the value (04_factorized)
     if tcfg.checkpoint_decoder: model.checkpoint_decoder = True     # same result, less memory (04_factorized)
     if ckpt is not None:
         model.load_state_dict(load_file(str(ckpt / 'raw.safetensors')))
