@@ -28,14 +28,14 @@ test: env
 
 # On a machine with a CUDA GPU (issues 19, 29): the GPU tests, the benchmark rows and a 64 px training run, each under
 # its own time cap (about 8 minutes in all), everything in data/gpu/<date>/ (bench/make_gpu.py; its dry run on the CPU
-# is tests/test_make_gpu.py). The notebook cells flagged cuda: nbdev_test --flags cuda --path nbs/24_benchmarks.ipynb
+# is tests/test_make_gpu.py). The notebook cells flagged cuda: nbdev_test --flags cuda --path nbs/studies/07_benchmarks.ipynb
 gpu: env
 	$(BIN)/python bench/make_gpu.py
 
 export: env
 	$(BIN)/nbdev_export
 
-# The harder textured data (issue 16, nbs/27_texture_study.ipynb): about 25 CPU minutes of training from the shipped
+# The harder textured data (issue 16, nbs/studies/05_texture_study.ipynb): about 25 CPU minutes of training from the shipped
 # shapes model (--preset textures32: 1000 steps, t_power 2), then its scores next to GrabCut and colour K-means on the
 # same held-out images. make demo trains the same recipe for 600 steps (fd_demo's DEMOS).
 textures: env

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json, os
 from pathlib import Path
 from safetensors.torch import save_file, load_file, safe_open
-import factorized_diffusion.variants   # registers Table 6's decodings and our extensions (16_variants): load_model rebuilds any of them
+import factorized_diffusion.variants   # registers Table 6's decodings and our extensions (04a_variants): load_model rebuilds any of them
 from .core import default_device
 from .unet import UNetConfig, UNet
 from .factorized import FactorizedUNet, factorized_model
@@ -20,7 +20,7 @@ __all__ = ['MODEL_KINDS', 'SHIPPED_WEIGHTS', 'model_kind', 'save_model', 'read_m
 # %% ../nbs/06a_checkpoints.ipynb #cad79d3e
 MODEL_KINDS = dict(unet=UNet, factorized=factorized_model, student=Student)
 """Model kind -> constructor from its config: the baseline U-Net, the factorized model (the paper's design and every
-decoding of `16_variants`) and `28_distill`'s student. A new kind is a class with a `kind` attribute (and a
+decoding of `04a_variants`) and `13_distill`'s student. A new kind is a class with a `kind` attribute (and a
 `config_class` if its config is not a `UNetConfig`), added here."""
 
 def model_kind(model) -> str:
@@ -73,8 +73,8 @@ def load_model(path, cfg:UNetConfig=None, device=None):
 _DATA = Path(factorized_diffusion.__file__).resolve().parent.parent / 'data'
 SHIPPED_WEIGHTS = {name: _DATA / f'{name}_factorized.safetensors' for name in ('shapes32', 'textures32', 'scenes32', 'scenes64')}
 """Checkpoints shipped in the repository's `data/` (a git checkout or editable install), by the name `init_from` and
-`fd_segment` accept: the chain of procedural starts, shapes, then textures (`27_texture_study`), then scenes at 32 and
-64 px (`30_photos`); `data/README.md` has a card for each."""
+`fd_segment` accept: the chain of procedural starts, shapes, then textures (`studies/05_texture_study`), then scenes at 32 and
+64 px (`studies/06_photos`); `data/README.md` has a card for each."""
 
 def shipped_or_path(path) -> Path:
     "`path` as a Path; a name in `SHIPPED_WEIGHTS` (and no file or folder of that name here) is that shipped file."

@@ -85,7 +85,7 @@ def fd_segment(checkpoint:str,             # a run folder, its checkpoint/ folde
         p = resolve_checkpoint(checkpoint)
         data, masks = run_data(checkpoint, data, masks)
         model = load_model(p, device=device)
-        student = getattr(model, 'clean_input', False)                        # fd_distill's student (28_distill)
+        student = getattr(model, 'clean_input', False)                        # fd_distill's student (13_distill)
         if not (isinstance(model, FactorizedUNet) or student): raise SystemExit(f"{p} holds a baseline U-Net, which has no masks: train with --arch factorized")
         if data not in BUILTIN_DATA and parse_data(data) is None and masks is None and not is_prepared(data):   # a folder without ground truth: masks out
             s = segment_folder(model, data, out, t=t, bs=bs, fg=fg, skip_bad=skip_bad, post=post)
@@ -154,13 +154,13 @@ def fd_prepare(data:str,                  # an image folder, or NAME:PATH (flowe
 DEMOS = dict(textures=dict(preset='textures32', steps=600, shipped='textures32'),
              builtin=dict(preset='fast32', steps=400, shipped='shapes32'))
 """What `fd_demo --data NAME` trains unless told otherwise, and the shipped model (`SHIPPED_WEIGHTS`) it scores beside
-it: on the textured data, the `textures32` recipe of `27_texture_study` (from the shipped shapes model); on the flat
-shapes, the `fast32` recipe of `25_recipe` (from random weights)."""
+it: on the textured data, the `textures32` recipe of `studies/05_texture_study` (from the shipped shapes model); on the flat
+shapes, the `fast32` recipe of `studies/04_recipe` (from random weights)."""
 
 # %% ../nbs/11_cli.ipynb #49d4f042
 @call_parse
 def fd_demo(out:str='runs/demo',      # output folder
-            data:str='textures',       # built-in data to train and score on: 'textures' (26_textures: objects that differ from the background in texture, not colour) or 'builtin' (flat-coloured shapes)
+            data:str='textures',       # built-in data to train and score on: 'textures' (05d_textures: objects that differ from the background in texture, not colour) or 'builtin' (flat-coloured shapes)
             preset:str=None,           # model preset of the short run (default: DEMOS[data]: textures32 or fast32)
             steps:int=None,            # optimiser steps of the short run (default: DEMOS[data]: 600 or 400)
             n_samples:int=8,           # images to generate with their masks (DDIM, 50 steps)

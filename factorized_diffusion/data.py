@@ -77,7 +77,7 @@ def split_seed(seed:int, split:str) -> int:
 class ShapesDataset(Dataset):
     """The built-in procedural dataset: `n` (image, mask) pairs of one `split`, images in [-1,1], masks in {0,1}.
     Item i comes from `make_image(seed, size, **kwargs)` with its own seed; a subclass swaps the generator
-    (`TexturesDataset` in `26_textures`) and keeps the splits, seeding and labels."""
+    (`TexturesDataset` in `05d_textures`) and keeps the splits, seeding and labels."""
     make_image = staticmethod(make_shape_image)   # seed, size, **kwargs -> (image, mask, class index)
     classes = SHAPES
     def __init__(self, n:int=1000, size:int=32, split:str='train', seed:int=0, with_labels:bool=False, **kwargs):

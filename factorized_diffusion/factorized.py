@@ -45,7 +45,7 @@ def auto_decode_chunk(cfg:UNetConfig, device) -> int:
 # %% ../nbs/04_factorized.ipynb #8136df03
 def mask_head(cfg:UNetConfig, skip_chans:list, K:int) -> Decoder:
     """A mask generator (Eq. 4, before its softmax): a `Decoder` with K output channels whose last conv is *not*
-    zero-initialised but scaled by `cfg.mask_head_scale` (see above). The hierarchical model of `16_variants` uses it too."""
+    zero-initialised but scaled by `cfg.mask_head_scale` (see above). The hierarchical model of `04a_variants` uses it too."""
     head = Decoder(cfg, skip_chans, K, zero_out=False)
     with torch.no_grad():
         for p in head.out[-1].parameters(): p.mul_(cfg.mask_head_scale)
@@ -78,7 +78,7 @@ class FactorizedUNet(nn.Module):
 
     def masks(self, x, t, y=None, level:int=1) -> torch.Tensor:
         """The segmentation path: encoder, middle block and mask generator only (no decoder). Returns (B,K,H,W).
-        `level`: every factorized model takes it; this one has a single level (the hierarchical model of `16_variants` has two)."""
+        `level`: every factorized model takes it; this one has a single level (the hierarchical model of `04a_variants` has two)."""
         if level != 1: raise ValueError(f"this model has one level of masks, not {level}")
         return self.encode(x, t, y)[-1]
 
@@ -139,7 +139,7 @@ def decoding_names() -> list:
 
 def factorized_model(cfg:UNetConfig) -> FactorizedUNet:
     """The factorized U-Net `cfg` asks for: `DECODINGS[cfg.decoding]`, or the hierarchical model when `cfg.K2 > 1`.
-    The learner (`06_learner`) imports `16_variants`, so every scheme is registered wherever a model is trained or loaded."""
+    The learner (`06_learner`) imports `04a_variants`, so every scheme is registered wherever a model is trained or loaded."""
     name = 'hierarchical' if cfg.K2 > 1 else cfg.decoding
     if name not in DECODINGS or (cfg.K2 == 1 and name == 'hierarchical'):
         hint = '' if 'concat' in DECODINGS else " (Table 6's schemes register when factorized_diffusion.variants is imported)"

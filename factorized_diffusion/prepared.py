@@ -19,7 +19,7 @@ __all__ = ['READER_VERSION', 'PREPARED', 'PARTS', 'fingerprint', 'build_part', '
 
 # %% ../nbs/05b_prepared.ipynb #34d34080
 READER_VERSION = 1
-"Bump when the reading code (decoding, resizing, cropping, mask rules of `05_data`/`14_datasets`) changes what a file becomes."
+"Bump when the reading code (decoding, resizing, cropping, mask rules of `05_data`/`05a_datasets`) changes what a file becomes."
 
 PREPARED = 'prepared.json'
 _SIMPLE = (str, int, float, bool, type(None))

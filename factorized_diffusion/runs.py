@@ -21,7 +21,7 @@ import torch
 from .scheduler import DDPMScheduler, SEGMENT_T
 from .unet import unet_config, UNET_PRESETS
 from .textures import eval_splits
-from .scenes import BUILTIN_DATA    # every procedural family by name (26_textures, 26a_scenes)
+from .scenes import BUILTIN_DATA    # every procedural family by name (05d_textures, 05e_scenes)
 from .datasets import parse_data, labelled_split, DATASETS
 from .prepared import is_prepared, prepared_parts, source_parts
 from .learner import ema_or_raw, tensorboard_writer
@@ -63,8 +63,8 @@ def cli_errors(command:str, params=()):
 
 # %% ../nbs/10b_runs.ipynb #3e41c25b
 DATA_OPT = Param("images: a folder of your own, 'builtin' (procedural shapes), 'textures' or 'scenes' (the procedural families of "
-                 f"26_textures and 26a_scenes), NAME:PATH for a paper dataset ({', '.join(DATASETS)}; "
-                 "14_datasets), or a folder fd_prepare wrote; default: the run's own data, else builtin", str)
+                 f"05d_textures and 05e_scenes), NAME:PATH for a paper dataset ({', '.join(DATASETS)}; "
+                 "05a_datasets), or a folder fd_prepare wrote; default: the run's own data, else builtin", str)
 MASKS_OPT = Param("ground-truth masks parallel to an image folder, for scores only (training never reads them); "
                   "for imagenet the Pixel-ImageNet folder", str)
 N_EVAL_OPT = Param("at most this many test images (a seeded subset)", int)
@@ -198,10 +198,10 @@ PRESET_PAIRS = dict(paper64=('paper64', 'paper'), paper128=('paper128', 'paper')
                     small64=('small64', 'small'), fast32=('fast32', 'fast'), tiny=('tiny', 'small'),
                     textures32=('small32', 'from_shapes'), photos32=('small32', 'from_textures'), photos64=('photos64', 'from_textures64'))
 """Named (model preset, training preset) pairs: `--preset NAME` trains the model `UNET_PRESETS[m]` with `TRAIN_PRESETS[t]`
-(`paper`: Section 4; `fast`: the 25_recipe recipe; `small`: the shipped checkpoint's; `from_shapes`: `small` started
-from the shipped shapes model with more low-noise steps, the recipe `27_texture_study` found for the textured data;
+(`paper`: Section 4; `fast`: the studies/04_recipe recipe; `small`: the shipped checkpoint's; `from_shapes`: `small` started
+from the shipped shapes model with more low-noise steps, the recipe `studies/05_texture_study` found for the textured data;
 `photos32` and `photos64`: the same recipe from the shipped textures model, at 32 px or at 64 px (the 32 px weights
-in the small32 layout built for 64 px), the presets `30_photos` measured for a folder of photographs). A new preset is one entry here."""
+in the small32 layout built for 64 px), the presets `studies/06_photos` measured for a folder of photographs). A new preset is one entry here."""
 
 def preset_pair(preset:str) -> tuple:
     "(model preset, training preset) named `preset` (`PRESET_PAIRS`); a model preset without a pair trains with `small`."
@@ -258,7 +258,7 @@ def labelled_train(data:str, size:int, masks:str=None, n:int=2048, seed:int=0):
     if data in BUILTIN_DATA:
         ds = BUILTIN_DATA[data](n, size, 'train', seed); return ds.images, ds.masks
     if (named := parse_data(str(data))) is not None:
-        if (ds := labelled_split(*named, size)) is None: return None       # no masks on its training split (14_datasets)
+        if (ds := labelled_split(*named, size)) is None: return None       # no masks on its training split (05a_datasets)
         a = ds.arrays(min(n, len(ds)), seed, progress=True); return a[0], a[-1]
     if masks is None: return None
     _, _, ev = get_data(data, size, masks=masks, seed=seed)

@@ -28,8 +28,8 @@ def segment(model, images:torch.Tensor, t=SEGMENT_T, sched:DDPMScheduler=None, b
     """Soft masks (N,K,H,W) of `images` (N,C,H,W) in [-1,1]: noise each to timestep `t` (Eq. 1), one mask-path pass (Eq. 4).
     Beyond the paper: `t` may be a list of timesteps and `n_draws` > 1 noise draws per timestep; the masks are averaged.
     `y`: class labels (one, or one per image) for a class-conditional model; `level`: which level of masks of a
-    hierarchical model (`16_variants`; default: the model's own default).
-    A model with `clean_input = True` (the distilled student of `28_distill`) gets the clean images, once: no noise."""
+    hierarchical model (`04a_variants`; default: the model's own default).
+    A model with `clean_input = True` (the distilled student of `13_distill`) gets the clean images, once: no noise."""
     if images.ndim != 4: raise ValueError(f"images must be (N,C,H,W), got shape {tuple(images.shape)}")
     cfg = model.cfg
     if images.shape[1] != cfg.in_ch or images.shape[-1] != cfg.img_size or images.shape[-2] != cfg.img_size:

@@ -48,7 +48,7 @@ class TrainConfig(DictConfig):
     p_uncond:float = 0.        # classifier-free label dropout (conditional models)
     save_every:int = 1000      # checkpoint every N steps (and at the end, and on Ctrl-C)
     tensorboard:bool = False   # also log the loss, the learning curve and sample grids to OUT/tensorboard (fastai's TensorBoardCallback)
-    # options studied in 25_recipe; the defaults are the paper's behaviour
+    # options studied in studies/04_recipe; the defaults are the paper's behaviour
     warmup:int = 0             # linear learning-rate warm-up over this many steps (0: none, as in the paper)
     t_power:float = 1.         # training timesteps t = floor(T u^p): 1 = uniform (paper), >1 favours low noise
     init:str = ''              # start from these weights (a run folder, a .safetensors or a shipped name: shapes32, textures32, scenes32, scenes64; same preset and options, the image size may differ): a new run at step 0, fresh optimiser ('': random init, the paper)
@@ -57,7 +57,7 @@ class TrainConfig(DictConfig):
     ema_halflife:float = 0.    # >0: EMA half-life in training images, overriding ema_decay (decay = 0.5 ** (bs / halflife))
     decode_chunk:int = 0       # factorized model: images per call of the folded decoder; 0: automatic from the device and image size (04_factorized), -1: all at once
     checkpoint_decoder:bool = False # factorized model: recompute the decoder in the backward pass instead of storing its activations (same result; paper64 stores 37% as much; 04_factorized)
-    # augmentations of the clean training images, studied in 27_texture_study (the paper uses none)
+    # augmentations of the clean training images, studied in studies/05_texture_study (the paper uses none)
     flip:bool = False          # random horizontal flips
     shift:float = 0.           # random translation by up to this fraction of the image size (whole pixels, reflected at the border)
     zoom:float = 0.            # random crop of side 1/(1+u*zoom), u ~ U(0,1), anywhere in the image, resized back (objects grow and move)
@@ -88,16 +88,16 @@ TRAIN_PRESETS = dict(
     small = dict(lr=5e-4, bs=32, steps=1600, ema_decay=0.999, save_every=200),
     tiny  = dict(lr=1e-3, bs=8, steps=10, ema_decay=0.9, save_every=5),
 )
-TRAIN_PRESETS['fast'] = {**TRAIN_PRESETS['small'], 'steps': 600, 'save_every': 100}   # 25_recipe: `small` for 600 steps, with the fast32 model
-TRAIN_PRESETS['from_shapes'] = {**TRAIN_PRESETS['fast'], 'steps': 1000, 'init': 'shapes32', 't_power': 2.}   # 27_texture_study: from the shipped shapes model, more low-noise steps
-TRAIN_PRESETS['from_textures'] = {**TRAIN_PRESETS['from_shapes'], 'init': 'textures32'}   # 30_photos: the same recipe one start further along the chain
-TRAIN_PRESETS['from_textures64'] = {**TRAIN_PRESETS['from_textures'], 'steps': 400}       # 30_photos: at 64 px, a step costs about 4x
+TRAIN_PRESETS['fast'] = {**TRAIN_PRESETS['small'], 'steps': 600, 'save_every': 100}   # studies/04_recipe: `small` for 600 steps, with the fast32 model
+TRAIN_PRESETS['from_shapes'] = {**TRAIN_PRESETS['fast'], 'steps': 1000, 'init': 'shapes32', 't_power': 2.}   # studies/05_texture_study: from the shipped shapes model, more low-noise steps
+TRAIN_PRESETS['from_textures'] = {**TRAIN_PRESETS['from_shapes'], 'init': 'textures32'}   # studies/06_photos: the same recipe one start further along the chain
+TRAIN_PRESETS['from_textures64'] = {**TRAIN_PRESETS['from_textures'], 'steps': 400}       # studies/06_photos: at 64 px, a step costs about 4x
 """Training presets: `paper` is Section 4's setting, `small` the one the shipped small32 checkpoint was trained with,
-`fast` the small-budget recipe measured in `25_recipe` (used with the `fast32` model preset), `from_shapes` the
-recipe `27_texture_study` found for the textured data: `small` for 1000 steps from the shipped shapes model (small32),
+`fast` the small-budget recipe measured in `studies/04_recipe` (used with the `fast32` model preset), `from_shapes` the
+recipe `studies/05_texture_study` found for the textured data: `small` for 1000 steps from the shipped shapes model (small32),
 with training timesteps t = T u^2 (`t_power` 2: a third of the steps below t=100, where texture is still visible).
 `from_textures` (and `from_textures64`, 400 steps at 64 px) is that recipe from the shipped textures model, the start
-`30_photos` found for photographs: the presets for a folder of your own images."""
+`studies/06_photos` found for photographs: the presets for a folder of your own images."""
 
 # %% ../nbs/10_training.ipynb #ac0ff6db
 def ema_decay_at(n:int, decay:float, warmup:bool=True) -> float:

@@ -39,9 +39,9 @@ class UNetConfig(DictConfig):
     K:int = 3                         # number of region masks (factorized model only)
     num_classes:int = 0               # >0: class-conditional (the paper's ImageNet model); label embedding added to t's
     mask_head_scale:float = 1.0       # scale of the mask generator's last conv at init (0 = uniform masks forever)
-    decoding:str = 'shared'           # factorized decoding scheme: 'shared' (the paper) or another name registered in `DECODINGS` (04, 16)
+    decoding:str = 'shared'           # factorized decoding scheme: 'shared' (the paper) or another name registered in `DECODINGS` (04_factorized, 04a_variants)
     K2:int = 1                        # >1: hierarchical factorization (Figure 15), each of the K regions split into K2
-    padding:str = 'zeros'             # conv padding: 'zeros' (DDPM, the paper); 'circular' or 'reflect' hide where the border is (27_texture_study)
+    padding:str = 'zeros'             # conv padding: 'zeros' (DDPM, the paper); 'circular' or 'reflect' hide where the border is (studies/05_texture_study)
 
     def __post_init__(self):
         self.ch_mult, self.attn_res = tuple(self.ch_mult), tuple(self.attn_res)
@@ -63,9 +63,9 @@ UNET_PRESETS = dict(
     small64  = dict(img_size=64,  ch=32,  ch_mult=(1, 2, 2, 2),    num_res_blocks=1, attn_res=(8,), heads=1, dropout=0.),
     tiny     = dict(img_size=16,  ch=16,  ch_mult=(1, 2),          num_res_blocks=1, attn_res=(8,), heads=1, dropout=0.),
 )
-# the small-budget recipe of 25_recipe: small32 at width 48 (the option that made the masks emerge soonest there)
+# the small-budget recipe of studies/04_recipe: small32 at width 48 (the option that made the masks emerge soonest there)
 UNET_PRESETS['fast32'] = {**UNET_PRESETS['small32'], 'ch': 48}
-# 30_photos: the small32 layout built for 64 px input, attention at the same depth (16 px): the 32 px weights load as they are (06a_checkpoints)
+# studies/06_photos: the small32 layout built for 64 px input, attention at the same depth (16 px): the 32 px weights load as they are (06a_checkpoints)
 UNET_PRESETS['photos64'] = {**UNET_PRESETS['small32'], 'img_size': 64, 'attn_res': (16,)}
 
 def unet_config(preset:str='small32', **overrides) -> UNetConfig:

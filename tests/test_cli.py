@@ -162,7 +162,7 @@ def test_table_and_report_commands(trained, tmp_path):
     assert (tmp_path / 'rep' / 'report.md').exists() and (tmp_path / 'rep' / 't_sweep.png').exists()
 
 def test_train_options_and_study(tmp_path):
-    "The emergence options reach the saved configs; a bad --attn_res names the fix; fd_study is installed (run_options is tested in 25_recipe)."
+    "The emergence options reach the saved configs; a bad --attn_res names the fix; fd_study is installed (run_options is tested in 12b_option_studies)."
     out = tmp_path / 'opts'
     run('fd_train', '--out', out, *TINY, '--steps', 2, '--ch', 24, '--dropout', 0.1, '--attn_res', 'none', '--warmup', 1,
         '--t_power', 2, '--ema_halflife', 100, '--decode_chunk', 2, '--report_after', 'False')
@@ -175,7 +175,7 @@ def test_train_options_and_study(tmp_path):
     assert '--only' in r.stdout
 
 def test_textures_data_and_the_texture_study_options(tmp_path):
-    "--data textures works where builtin does; the options of 27_texture_study reach the saved configs; the reports print the mask-dependence check."
+    "--data textures works where builtin does; the options of studies/05_texture_study reach the saved configs; the reports print the mask-dependence check."
     out = tmp_path / 't'
     r = run('fd_train', '--out', out, '--data', 'textures', *TINY, '--steps', 2, '--eval_every', 2, '--padding', 'circular',
             '--flip', 'True', '--shift', 0.25, '--zoom', 0.5, '--equivariance', 0.1)
@@ -193,7 +193,7 @@ def test_textures_data_and_the_texture_study_options(tmp_path):
 def test_photo_presets_train_on_a_folder_and_masks_come_out(tmp_path):
     """--preset photos32 and photos64 start from the shipped textures model (at 64 px: the same weights in the small32
     layout built for 64 px) and train on a folder without masks; fd_segment on a folder without --masks writes one label
-    map per image at the image's own size (30_photos, 07a_segment_folder); --data scenes is a built-in family (26a_scenes)."""
+    map per image at the image's own size (studies/06_photos, 07a_segment_folder); --data scenes is a built-in family (05e_scenes)."""
     from factorized_diffusion.scenes import write_folder
     write_folder(8, tmp_path / 'imgs', size=48, progress=False)
     for preset, size in (('photos32', 32), ('photos64', 64)):

@@ -127,7 +127,7 @@ def render(proc: Path, out: Path, nav: list, git_url: str, stems: set):
 
 def build(only=None, workers=2):
     cfg = ConfigParser(); cfg.read(ROOT / 'settings.ini'); git_url = cfg['DEFAULT']['git_url']
-    nbs = sorted((ROOT / 'nbs').glob('*.ipynb'))
+    nbs = sorted((ROOT / 'nbs').glob('*.ipynb')) + sorted((ROOT / 'nbs' / 'studies').glob('*.ipynb'))   # reading order, then the studies
     nbs = [ROOT / 'nbs' / 'index.ipynb'] + [n for n in nbs if n.stem != 'index']
     todo = [n for n in nbs if not only or n.stem in only]
     SITE.mkdir(exist_ok=True)
@@ -191,7 +191,7 @@ if __name__ == '__main__':
     a = ap.parse_args()
     if a.store:
         for stem in a.store:
-            nb = ROOT / 'nbs' / f'{stem}.ipynb'
+            nb = next((ROOT / 'nbs').rglob(f'{stem}.ipynb'))
             subprocess.run([sys.executable, __file__, '--exec-one', str(nb), str(nb)], check=True)
             subprocess.run([str(Path(sys.executable).parent / 'nbdev_clean'), '--fname', str(nb)], check=True)
             print('stored the outputs of', nb.name)

@@ -42,7 +42,7 @@ def _output_text(cell) -> str:
     return ''.join(parts).rstrip('\n')
 
 def render(nb_path: Path = ROOT / 'nbs' / 'index.ipynb') -> str:
-    stems = {p.stem for p in (ROOT / 'nbs').glob('*.ipynb')}
+    stems = {p.relative_to(ROOT / 'nbs').with_suffix('').as_posix() for p in (ROOT / 'nbs').rglob('*.ipynb')}   # 05_data, studies/06_photos
     blocks = []
     for c in _cells(nb_path):
         src = c.source.strip('\n')
@@ -53,7 +53,7 @@ def render(nb_path: Path = ROOT / 'nbs' / 'index.ipynb') -> str:
             if (out := _output_text(c)): blocks.append(f'```\n{out}\n```')
     md = '\n\n'.join(blocks) + '\n'
     fix = lambda m: f'](nbs/{m.group(1)}.ipynb{m.group(2) or ""})' if m.group(1) in stems else m.group(0)
-    md = re.sub(r'\]\(([\w-]+)\.ipynb(#[^)]*)?\)', fix, md)
+    md = re.sub(r'\]\(([\w/-]+)\.ipynb(#[^)]*)?\)', fix, md)
     md = md.replace('](../', '](')          # a repository file the notebook reaches from nbs/ (an image in data/)
     return HEADER + md
 

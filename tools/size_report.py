@@ -18,7 +18,7 @@ def over() -> list:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 k = node.end_lineno - node.lineno + 1
                 if k > LIMITS['function']: rows.append(('function', f"{p.name}:{node.lineno} {node.name}", k))
-    for nb in sorted((ROOT / 'nbs').glob('*.ipynb')):
+    for nb in sorted((ROOT / 'nbs').rglob('*.ipynb')):
         for c in json.loads(nb.read_text())['cells']:
             s = ''.join(c['source'])
             if c['cell_type'] == 'code' and s.startswith('#| export'):

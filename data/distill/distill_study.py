@@ -1,4 +1,4 @@
-"""The distillation study of nbs/28_distill.ipynb, recorded in data/distill/shapes32/ (commands in data/distill/README.md).
+"""The distillation study of nbs/13_distill.ipynb, recorded in data/distill/shapes32/ (commands in data/distill/README.md).
 
     python data/distill/distill_study.py sweep  RUNS_DIR      # student IOU against pseudo-labelled images and rounds -> sweep.csv
     python data/distill/distill_study.py variants RUNS_DIR    # the settings tried (RUNS_DIR/dv_*/comparison.json) -> variants.csv

@@ -1,4 +1,4 @@
-"""Averaging the masks of several noise draws and timesteps (nbs/30_photos.ipynb, 'Averaging readings'): the reading
+"""Averaging the masks of several noise draws and timesteps (nbs/studies/06_photos.ipynb, 'Averaging readings'): the reading
 (timesteps, noise draws per timestep, cut) chosen on the family the start was trained on, then measured on the held-out scenes.
 
   .venv/bin/python data/scenes/draws_study.py         # after `bash data/scenes/run_study.sh data`; writes data/scenes/draws_study.json

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The photographs study of nbs/30_photos.ipynb, stage by stage, from the repository root after `make env`:
+# The photographs study of nbs/studies/06_photos.ipynb, stage by stage, from the repository root after `make env`:
 #   bash data/scenes/run_study.sh data | p32 | eval32 | p64 | eval64 | p64long | eval64long | p32shapes | zs64from32 | distill32 | fgrule | reading | draws | p64from32
 # (the recorded runs also kept every checkpoint while training: a loop copied runs/<run>/checkpoint/model.safetensors
 #  to runs/<run>/ckpts/step_N.safetensors whenever checkpoint/run.json showed a new step; eval32 and eval64 score them)
@@ -31,7 +31,7 @@ score_ckpts() {  # score_ckpts PREFIX RUN: every checkpoint the run kept (runs/<
 }
 
 case $1 in
-  data)   # the family as image folders at 64x64: 2,000 unlabelled training images, 500 labelled test images (26a_scenes)
+  data)   # the family as image folders at 64x64: 2,000 unlabelled training images, 500 labelled test images (05e_scenes)
     $B/python -c "from factorized_diffusion.scenes import write_folder as w; w(2000, '$D/train_images', '$D/train_masks'); w(500, '$D/test_images', '$D/test_masks', split='test')" ;;
   p32)    # the 32 px preset from the shipped textures model (--preset photos32 = --preset textures32 --init textures32)
     $B/fd_train --out runs/scenes_p32 --data $D/train_images --masks $D/train_masks --preset photos32 --eval_every 100

@@ -1,4 +1,4 @@
-"""Does the denoising loss prefer object masks on the textured data? (issue 16, `27_texture_study`)
+"""Does the denoising loss prefer object masks on the textured data? (issue 16, `studies/05_texture_study`)
 
 Trains the factorized U-Net with its K masks *fixed* instead of generated, one run per kind of mask, paired: the same
 initial weights, the same batches, timesteps and noise in every run. Then scores each on the same held-out
@@ -24,7 +24,7 @@ from factorized_diffusion.factorized import factorized_model
 from factorized_diffusion.scheduler import DDPMScheduler
 from factorized_diffusion.textures import TexturesDataset
 from factorized_diffusion.data import ShapesDataset
-importlib.import_module("factorized_diffusion.variants")   # registers the decoding schemes of 16_variants
+importlib.import_module("factorized_diffusion.variants")   # registers the decoding schemes of 04a_variants
 
 def fixed_masks(kind:str, gt:torch.Tensor, K:int=3) -> torch.Tensor:
     "(B,K,H,W) masks of `kind` for ground-truth masks `gt` (B,1,H,W)."
