@@ -11,11 +11,11 @@ from torch.utils.data import Dataset
 from fastprogress.fastprogress import progress_bar
 from . import __version__
 from .data import FileDataset, ImageFolder, item_tensors
-from .datasets import parse_data, dataset_splits
+from .datasets import parse_data, dataset_splits, labelled_split
 
 # %% auto #0
 __all__ = ['READER_VERSION', 'PREPARED', 'PARTS', 'fingerprint', 'build_part', 'PreparedDataset', 'source_parts', 'is_prepared',
-           'prepare', 'prepared_parts']
+           'prepare', 'prepared_parts', 'prepared_labelled']
 
 # %% ../nbs/05b_prepared.ipynb #34d34080
 READER_VERSION = 1
@@ -137,6 +137,11 @@ def source_parts(data:str, size:int, masks:str=None, skip_bad:bool=False, seed:i
     ds = ImageFolder(data, size, mask_path=masks, skip_bad=skip_bad)
     return ds, None, (ds if masks is not None else None)
 
+def _all_parts(data:str, size:int, masks:str=None, skip_bad:bool=False, seed:int=0) -> dict:
+    "The parts a prepared folder holds: `PARTS`, and for a paper dataset with them, its labelled training images (`labelled_split`)."
+    named = parse_data(str(data))
+    return dict(zip(PARTS, source_parts(data, size, masks, skip_bad, seed)), labelled=labelled_split(*named, size) if named else None)
+
 def is_prepared(data) -> bool:
     "Whether `data` names a prepared dataset (a folder holding prepared.json)."
     return data is not None and (Path(str(data)) / PREPARED).is_file()
@@ -160,7 +165,7 @@ def prepare(data:str, size:int, out, masks:str=None, skip_bad:bool=False, worker
     out = Path(out)
     if is_prepared(data): raise ValueError(f"{data} is prepared data already: prepare its source ({json.loads((Path(data) / PREPARED).read_text())['source']})")
     data, masks = _source(data), None if masks is None else str(Path(masks).resolve())    # the key does not depend on the working folder
-    parts = dict(zip(PARTS, source_parts(data, size, masks, skip_bad, seed)))
+    parts = _all_parts(data, size, masks, skip_bad, seed)
     keys = {p: fingerprint(ds) for p, ds in parts.items() if ds is not None}
     if is_prepared(out):
         rec = json.loads((out / PREPARED).read_text())
@@ -188,17 +193,28 @@ def prepare(data:str, size:int, out, masks:str=None, skip_bad:bool=False, worker
     return rec
 
 # %% ../nbs/05b_prepared.ipynb #c1d59824
-def prepared_parts(data, size:int, with_labels:bool=False, check:bool=True) -> tuple:
-    "(train, choose or None, score or None) `PreparedDataset`s of the prepared folder `data`, checked against its size and source."
+def _open(data, size:int, check:bool=True) -> tuple:
+    "(folder, record) of the prepared folder `data`, checked against the model's size and, where it can be read, its source."
     root = Path(str(data)); rec = json.loads((root / PREPARED).read_text())
     redo = lambda o, s: f"fd_prepare {rec['source']} --size {s} --out {o}" + (f" --masks {rec['masks']}" if rec['masks'] else '')
     if rec['size'] != size: raise ValueError(f"{root} was prepared at {rec['size']} px but the model takes {size} px: prepare it at that size ({redo('ANOTHER_FOLDER', size)})")
     src = parse_data(rec['source']); src_path = Path(src[1] if src else rec['source'])
     if check and src_path.exists():
-        now = {p: fingerprint(ds) for p, ds in zip(PARTS, source_parts(rec['source'], size, rec['masks'], seed=rec['seed'])) if ds is not None}
+        now = {p: fingerprint(ds) for p, ds in _all_parts(rec['source'], size, rec['masks'], seed=rec['seed']).items() if ds is not None}
         if now != rec['keys']: raise ValueError(f"{root} is stale: its source {rec['source']} has changed since it was prepared; run {redo(root, size)}")
-    def part(p):
-        if (r := rec['parts'].get(p)) is None: return None
-        name = r if isinstance(r, str) else p          # an image folder's score part is its train part
-        return PreparedDataset(root / name, rec['parts'][name], with_labels and p == 'train')   # as dataset_splits: labels in training only
-    return part('train'), part('choose'), part('score')
+    return root, rec
+
+def _part(root:Path, rec:dict, p:str, with_labels:bool=False):
+    if (r := rec['parts'].get(p)) is None: return None
+    name = r if isinstance(r, str) else p          # an image folder's score part is its train part
+    return PreparedDataset(root / name, rec['parts'][name], with_labels)
+
+def prepared_parts(data, size:int, with_labels:bool=False, check:bool=True) -> tuple:
+    "(train, choose or None, score or None) `PreparedDataset`s of the prepared folder `data`, checked against its size and source."
+    root, rec = _open(data, size, check)
+    return tuple(_part(root, rec, p, with_labels and p == 'train') for p in PARTS)   # as dataset_splits: labels in training only
+
+def prepared_labelled(data, size:int, check:bool=True) -> tuple:
+    "(whether `data` was prepared from a paper dataset, its labelled training images or None): `labelled_split` for prepared data."
+    root, rec = _open(data, size, check)
+    return parse_data(rec['source']) is not None, _part(root, rec, 'labelled')

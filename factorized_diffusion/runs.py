@@ -23,7 +23,7 @@ from .unet import unet_config, UNET_PRESETS
 from .textures import eval_splits
 from .scenes import BUILTIN_DATA    # every procedural family by name (05d_textures, 05e_scenes)
 from .datasets import parse_data, labelled_split, DATASETS
-from .prepared import is_prepared, prepared_parts, source_parts
+from .prepared import is_prepared, prepared_parts, prepared_labelled, source_parts
 from .learner import ema_or_raw, tensorboard_writer
 from .checkpoints import SHIPPED_WEIGHTS, resolve_checkpoint
 from .segment import segment, multiclass_scores, evaluate_segmentation, format_scores, plot_segmentation, SegmentationCurve
@@ -257,12 +257,15 @@ def labelled_train(data:str, size:int, masks:str=None, n:int=2048, seed:int=0):
     "(images, masks) to train the supervised upper bound on, for `data` as `get_data` takes it; None without masks."
     if data in BUILTIN_DATA:
         ds = BUILTIN_DATA[data](n, size, 'train', seed); return ds.images, ds.masks
-    if (named := parse_data(str(data))) is not None:
-        if (ds := labelled_split(*named, size)) is None: return None       # no masks on its training split (05a_datasets)
+    prepared = is_prepared(data)      # prepared data (05b) holds a paper dataset's labelled images too
+    named, ds = prepared_labelled(data, size) if prepared else (parse_data(str(data)), None)
+    if named:
+        if not prepared: ds = labelled_split(*named, size)
+        if ds is None: return None                           # no masks on its training split (05a_datasets)
         a = ds.arrays(min(n, len(ds)), seed, progress=True); return a[0], a[-1]
-    if masks is None: return None
-    _, _, ev = get_data(data, size, masks=masks, seed=seed)
-    return ev[0]
+    if masks is None and not prepared: return None
+    _, _, ev = get_data(data, size, masks=masks, seed=seed)       # an image folder: the masked images that choose channels
+    return None if ev is None else ev[0]
 
 # %% ../nbs/10b_runs.ipynb #e6d74cd8
 def sample_to_folder(model, out, n:int=16, bs:int=16, sampler:str='ddpm', steps:int=50, seed:int=0, label:int=None, progress:bool=True) -> dict:

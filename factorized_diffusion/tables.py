@@ -14,9 +14,10 @@ from .segment import segment, multiclass_scores, t_sweep, fg_metrics, choose_fg_
 from .baselines import compare_baselines
 from .learned_baselines import learned_baselines, train_supervised, datasetddpm_masks, supervised_masks
 from .checkpoints import load_model
-from .datasets import VOC, DAVIS, VOC_CLASSES, VOC_TO_IMAGENET
+from .datasets import VOC, DAVIS, VOC_CLASSES, VOC_TO_IMAGENET, parse_data
 from .runs import get_data, labelled_train, resolve_checkpoint, run_data, cli_errors, DATA_OPT, MASKS_OPT, N_EVAL_OPT, DEVICE_OPT
 from .scheduler import SEGMENT_T
+from .prepared import is_prepared, PREPARED
 from .runs import report
 from .baselines import format_comparison
 
@@ -50,11 +51,20 @@ def format_table(n:int, ours:dict) -> str:
 def _mc_row(masks, gt):
     r = multiclass_scores(masks, gt[:, 0]); return (100 * r['acc'], 100 * r['miou'])
 
+def _table_data(n:int, root) -> str:
+    "`NAME:ROOT` for Table `n`'s dataset, or `root` itself if `fd_prepare` wrote it from that dataset (05b_prepared)."
+    name = PAPER_TABLES[n]['dataset']
+    if not is_prepared(root): return f"{name}:{root}"
+    src = json.loads((Path(root) / PREPARED).read_text())['source']
+    if (parse_data(src) or ('',))[0] != name:
+        raise ValueError(f"{root} was prepared from {src}, but Table {n} is on {name}: prepare {name}:PATH (fd_prepare {name}:PATH --size S --out DIR)")
+    return str(root)
+
 def run_table(n:int, model, root, masks_root=None, unet=None, supervised_steps:int=300, n_eval:int=1000, t:int=SEGMENT_T,
               seed:int=0, progress:bool=True) -> dict:
     "Measure Table `n` (1-4): our model and the baselines on the protocol's images. Returns method -> scores (percent)."
     spec = PAPER_TABLES[n]
-    data = f"{spec['dataset']}:{root}"
+    data = _table_data(n, root)
     _, _, ev = get_data(data, model.cfg.img_size, masks=masks_root, n_eval=n_eval, seed=seed, progress=progress)
     if ev is None: raise ValueError(f"{data} has no masks to score against (imagenet needs masks_root, the Pixel-ImageNet folder)")
     (vx, vm), (tx, tm) = ev
@@ -163,7 +173,7 @@ def write_report(model, out, data:str='builtin', masks:str=None, unet=None, supe
 @call_parse
 def fd_table(table:int,                 # 1, 2, 3, 4 (segmentation against baselines) or 8 (zero-shot VOC)
              checkpoint:str,            # the factorized model: run folder, checkpoint folder or .safetensors
-             root:str,                  # the dataset folder, as published (see data/README.md)
+             root:str,                  # the dataset folder, as published (see data/README.md), or a folder fd_prepare wrote from it
              masks:str=None,            # table 4: the Pixel-ImageNet folder
              unet_checkpoint:str=None,  # a baseline DDPM U-Net trained on the same data, for DatasetDDPM-unsup
              supervised_steps:int=300,  # steps of the supervised U-Net upper bound (0: skip)
