@@ -4,16 +4,14 @@
 
 # %% ../nbs/05d_textures.ipynb #783e6c17
 from __future__ import annotations
-import json, math
-from pathlib import Path
+import math
 import torch
 import torch.nn.functional as F
-import factorized_diffusion
 from .data import ShapesDataset
 
 # %% auto #0
-__all__ = ['TEXTURES', 'SILHOUETTES', 'BUILTIN_DATA', 'CALIBRATION', 'texture_field', 'silhouette', 'make_texture_image',
-           'TexturesDataset', 'eval_splits', 'border_touching', 'calibrate', 'save_calibration']
+__all__ = ['TEXTURES', 'SILHOUETTES', 'BUILTIN_DATA', 'texture_field', 'silhouette', 'make_texture_image', 'TexturesDataset',
+           'eval_splits', 'border_touching', 'calibrate']
 
 # %% ../nbs/05d_textures.ipynb #6906eff9
 def _u(g, lo:float=0., hi:float=1.) -> float: return lo + (hi - lo) * torch.rand((), generator=g).item()
@@ -149,13 +147,3 @@ def calibrate(size:int=32, seed:int=0, ds_cls=None, **kwargs) -> dict:
     return dict(size=size, seed=seed, n_test=len(test[0]), fg_fraction=round(test[1].mean().item(), 4),
                 border_touching=round(border_touching(test[1]).float().mean().item(), 4), generator=kwargs,
                 **{name: {k: round(v, 4) for k, v in r['strict'].items()} for name, r in res.items()})
-
-CALIBRATION = Path(factorized_diffusion.__file__).resolve().parent.parent / 'data' / 'textures' / 'calibration.json'
-"Where `save_calibration` records the calibration (the repository's `data/textures/`)."
-
-def save_calibration(path=None, sizes=(32, 64)) -> dict:
-    "Measure `calibrate` at each size and write the results as JSON."
-    res = {str(s): calibrate(s) for s in sizes}
-    path = Path(path or CALIBRATION); path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(res, indent=1) + '\n')
-    return res
