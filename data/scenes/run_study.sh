@@ -1,6 +1,6 @@
 #!/bin/bash
 # The photographs study of nbs/studies/06_photos.ipynb, stage by stage, from the repository root after `make env`:
-#   bash data/scenes/run_study.sh data | p32 | eval32 | p64 | eval64 | p64long | eval64long | p32shapes | zs64from32 | distill32 | fgrule | reading | draws | p64from32
+#   bash data/scenes/run_study.sh data | p32 | eval32 | p64 | eval64 | p64long | eval64long | p32shapes | zs64from32 | distill32 | fgrule | reading | draws | refine | p64from32
 # (the recorded runs also kept every checkpoint while training: a loop copied runs/<run>/checkpoint/model.safetensors
 #  to runs/<run>/ckpts/step_N.safetensors whenever checkpoint/run.json showed a new step; eval32 and eval64 score them)
 # Runs go to runs/ (not in git); what the notebook reads is copied to data/scenes/<name>/ by `keep` and `keep_run`.
@@ -66,6 +66,8 @@ save_model(init_from(FactorizedUNet(unet_config('photos64')), 'runs/scenes_p32')
   fgrule) $B/python data/scenes/fg_rule.py ;;
   reading)   # t and the largest-region cut chosen on the textured family, then every model read that way on the scenes (post_study.json)
     $B/python data/scenes/post_study.py ;;
+  refine)   # GrabCut started from the models' foregrounds, chosen (or not) on the textured family (refine_study.json)
+    $B/python data/scenes/refine_study.py ;;
   draws)   # averaging the masks over noise draws and timesteps, chosen on the textured family (draws_study.json)
     $B/python data/scenes/draws_study.py ;;
   p64from32)   # the two-stage route: the 64 px preset started from the 32 px preset's model of the same images (scenes32 = p32's weights)
@@ -75,5 +77,5 @@ save_model(init_from(FactorizedUNet(unet_config('photos64')), 'runs/scenes_p32')
   distill32)  # the student of the fine-tuned 32 px model, on the same unlabelled training images
     $B/fd_distill runs/scenes_p32 --out runs/scenes_p32_student --data $D/train_images --compare False
     score photos32_student runs/scenes_p32_student/model.safetensors; cp runs/scenes_p32_student/loss.csv data/scenes/photos32_student/ ;;
-  *) echo "usage: $0 data|p32|eval32|p64|eval64|p64long|eval64long|p32shapes|zs64from32|distill32|fgrule|reading|draws|p64from32" >&2; exit 2 ;;
+  *) echo "usage: $0 data|p32|eval32|p64|eval64|p64long|eval64long|p32shapes|zs64from32|distill32|fgrule|reading|draws|refine|p64from32" >&2; exit 2 ;;
 esac
