@@ -15,7 +15,7 @@ from .datasets import parse_data, dataset_splits, labelled_split
 
 # %% auto #0
 __all__ = ['READER_VERSION', 'PREPARED', 'PARTS', 'fingerprint', 'build_part', 'PreparedDataset', 'source_parts', 'is_prepared',
-           'prepare', 'prepared_parts', 'prepared_labelled']
+           'prepared_source', 'prepare', 'prepared_parts', 'prepared_labelled']
 
 # %% ../nbs/05b_prepared.ipynb #34d34080
 READER_VERSION = 1
@@ -146,6 +146,10 @@ def is_prepared(data) -> bool:
     "Whether `data` names a prepared dataset (a folder holding prepared.json)."
     return data is not None and (Path(str(data)) / PREPARED).is_file()
 
+def prepared_source(data) -> str:
+    "What the prepared folder `data` was made from: `NAME:PATH` or an image folder, as `--data` names it."
+    return json.loads((Path(str(data)) / PREPARED).read_text())['source']
+
 def _source(data:str) -> str:
     "An image folder as an absolute path; `NAME:PATH` with its path absolute."
     named = parse_data(str(data))
@@ -163,7 +167,7 @@ def _replace(tmp:Path, out:Path):
 def prepare(data:str, size:int, out, masks:str=None, skip_bad:bool=False, workers:int=None, seed:int=0, progress:bool=True) -> dict:
     "Prepare every part of source `data` at `size` into `out` (see above); returns the record written to `out`/prepared.json."
     out = Path(out)
-    if is_prepared(data): raise ValueError(f"{data} is prepared data already: prepare its source ({json.loads((Path(data) / PREPARED).read_text())['source']})")
+    if is_prepared(data): raise ValueError(f"{data} is prepared data already: prepare its source ({prepared_source(data)})")
     data, masks = _source(data), None if masks is None else str(Path(masks).resolve())    # the key does not depend on the working folder
     parts = _all_parts(data, size, masks, skip_bad, seed)
     keys = {p: fingerprint(ds) for p, ds in parts.items() if ds is not None}

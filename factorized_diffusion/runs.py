@@ -257,10 +257,10 @@ def labelled_train(data:str, size:int, masks:str=None, n:int=2048, seed:int=0):
     "(images, masks) to train the supervised upper bound on, for `data` as `get_data` takes it; None without masks."
     if data in BUILTIN_DATA:
         ds = BUILTIN_DATA[data](n, size, 'train', seed); return ds.images, ds.masks
-    prepared = is_prepared(data)      # prepared data (05b) holds a paper dataset's labelled images too
-    named, ds = prepared_labelled(data, size) if prepared else (parse_data(str(data)), None)
+    prepared = is_prepared(data)
+    if prepared: named, ds = prepared_labelled(data, size)      # prepared data (05b) holds a paper dataset's labelled images too
+    else: named = parse_data(str(data)); ds = labelled_split(*named, size) if named else None
     if named:
-        if not prepared: ds = labelled_split(*named, size)
         if ds is None: return None                           # no masks on its training split (05a_datasets)
         a = ds.arrays(min(n, len(ds)), seed, progress=True); return a[0], a[-1]
     if masks is None and not prepared: return None

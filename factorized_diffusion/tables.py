@@ -17,7 +17,7 @@ from .checkpoints import load_model
 from .datasets import VOC, DAVIS, VOC_CLASSES, VOC_TO_IMAGENET, parse_data
 from .runs import get_data, labelled_train, resolve_checkpoint, run_data, cli_errors, DATA_OPT, MASKS_OPT, N_EVAL_OPT, DEVICE_OPT
 from .scheduler import SEGMENT_T
-from .prepared import is_prepared, PREPARED
+from .prepared import is_prepared, prepared_source
 from .runs import report
 from .baselines import format_comparison
 
@@ -55,8 +55,8 @@ def _table_data(n:int, root) -> str:
     "`NAME:ROOT` for Table `n`'s dataset, or `root` itself if `fd_prepare` wrote it from that dataset (05b_prepared)."
     name = PAPER_TABLES[n]['dataset']
     if not is_prepared(root): return f"{name}:{root}"
-    src = json.loads((Path(root) / PREPARED).read_text())['source']
-    if (parse_data(src) or ('',))[0] != name:
+    src = prepared_source(root)
+    if (parse_data(src) or (None,))[0] != name:
         raise ValueError(f"{root} was prepared from {src}, but Table {n} is on {name}: prepare {name}:PATH (fd_prepare {name}:PATH --size S --out DIR)")
     return str(root)
 

@@ -26,8 +26,8 @@ score_read() {  # score_read NAME MODEL: as score, the masks read at t=5 with th
   $B/fd_segment "$2" --data $D/test_images --masks $D/test_masks --baselines True --supervised_steps 0 --out $E/$1 --n_eval 1000 --t 5 --post largest
   keep "$1" $E/$1
 }
-score_ckpts() {  # score_ckpts PREFIX RUN: every checkpoint the run kept (runs/<run>/ckpts/step_N.safetensors)
-  for c in $2/ckpts/step_*.safetensors; do n=$(basename $c .safetensors); score $1_$n $c; rm data/scenes/$1_$n/segmentation.png; done
+score_ckpts() {  # score_ckpts PREFIX RUN [score|score_read]: every checkpoint the run kept (runs/<run>/ckpts/step_N.safetensors)
+  for c in $2/ckpts/step_*.safetensors; do n=$(basename $c .safetensors); ${3:-score} $1_$n $c; rm data/scenes/$1_$n/segmentation.png; done
 }
 
 case $1 in
@@ -50,8 +50,8 @@ save_model(init_from(FactorizedUNet(unet_config('photos64')), 'textures32'), 'ru
   p64long)   # the 64 px preset trained longer (up to 1200 steps), a checkpoint kept every 100 steps (the loop described above)
     $B/fd_train --out runs/scenes_p64long --data $D/train_images --masks $D/train_masks --preset photos64 --steps 1200 --eval_every 200
     keep_run photos64long runs/scenes_p64long ;;
-  eval64long)   # the kept checkpoints of p64long that were reached, each next to GrabCut and K-means
-    score_ckpts photos64long runs/scenes_p64long ;;
+  eval64long)   # the kept checkpoints of p64long, each next to GrabCut and K-means, at t=30 and in the chosen reading (t=5, largest)
+    score_ckpts photos64long runs/scenes_p64long; score_ckpts photos64long_read runs/scenes_p64long score_read ;;
   p32shapes)   # leave-one-out control: the same recipe and budget from the shipped shapes model (--preset textures32)
     $B/fd_train --out runs/scenes_p32_shapes --data $D/train_images --preset textures32 --report_after False
     keep_run photos32_from_shapes runs/scenes_p32_shapes; score photos32_from_shapes runs/scenes_p32_shapes ;;
