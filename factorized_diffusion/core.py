@@ -11,9 +11,9 @@ import torch
 import matplotlib.pyplot as plt
 
 # %% auto #0
-__all__ = ['CALLBACK_ORDER', 'MASK_COLORS', 'set_seed', 'default_device', 'truncate_csv', 'last_csv_value', 'RunLocked',
-           'RunLock', 'to_uint8', 'to_display', 'set_mask_colors', 'colorize_masks', 'overlay_masks', 'show_images',
-           'image_mask_rows']
+__all__ = ['CALLBACK_ORDER', 'MASK_COLORS', 'set_seed', 'default_device', 'truncate_csv', 'last_csv_value', 'append_csv_row',
+           'RunLocked', 'RunLock', 'to_uint8', 'to_display', 'set_mask_colors', 'colorize_masks', 'overlay_masks',
+           'show_images', 'image_mask_rows']
 
 # %% ../nbs/00_core.ipynb #f4d2ed8f
 # fastai 2.8.7 calls torch.jit.script while `fastai.layers` is imported, and torch 2.14 flags that as deprecated: noise
@@ -56,6 +56,14 @@ def last_csv_value(path, col:str) -> float:
     if len(rows) < 2 or col not in rows[0]: return 0.
     try: return float(rows[-1][rows[0].index(col)])
     except (IndexError, ValueError): return 0.                     # a last row cut short by a kill
+
+def append_csv_row(path, row:dict):
+    "Append `row` to CSV file `path`, writing the header (its keys) when the file is new: a log that grows as a run goes."
+    new = not Path(path).exists()
+    with open(path, 'a', newline='') as f:
+        w = csv.DictWriter(f, fieldnames=list(row))
+        if new: w.writeheader()
+        w.writerow(row)
 
 # %% ../nbs/00_core.ipynb #5e3ec1b6
 class RunLocked(RuntimeError): "Another live process holds this run folder."

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 from .core import default_device   # first: imports fastai quietly (00_core)
 from fastai.data.core import DataLoaders
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['SHAPES', 'SPLIT_OFFSETS', 'IMAGE_EXTS', 'make_shape_image', 'split_seed', 'ShapesDataset', 'shapes_dls', 'from_uint8',
@@ -190,21 +191,26 @@ class FileDataset(Dataset):
         x, m = self.load_uint8(i)
         return item_tensors(x, self.labels[i] if self.with_labels else None, m)
 
-    def __getitem__(self, i):
-        if not self.skip_bad: return self.load(i)
-        for j in range(len(self)):   # a bad file is replaced by the next readable one, so batches and epochs keep their size
-            k = (i + j) % len(self)
-            try: return self.load(k)
-            except ValueError as e:
-                if k not in self.skipped: self.skipped.add(k); warnings.warn(f"skipped: {e}")
-        raise ValueError(f"no readable image in {self.name}")
 
-    def arrays(self, n:int=None, seed:int=0, progress:bool=False):
-        "Up to `n` items (a seeded random subset; all if None) stacked into tensors: (images, [labels,] masks)."
-        idx = list(range(len(self)))
-        if n is not None and n < len(self): idx = sorted(torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))[:n].tolist())
-        items = [self[i] for i in (progress_bar(idx) if progress else idx)]
-        return tuple(torch.stack(z) for z in zip(*items))
+# %% ../nbs/05_data.ipynb #d5511823
+@patch
+def __getitem__(self:FileDataset, i):
+    if not self.skip_bad: return self.load(i)
+    for j in range(len(self)):   # a bad file is replaced by the next readable one, so batches and epochs keep their size
+        k = (i + j) % len(self)
+        try: return self.load(k)
+        except ValueError as e:
+            if k not in self.skipped: self.skipped.add(k); warnings.warn(f"skipped: {e}")
+    raise ValueError(f"no readable image in {self.name}")
+
+@patch
+def arrays(self:FileDataset, n:int=None, seed:int=0, progress:bool=False):
+    "Up to `n` items (a seeded random subset; all if None) stacked into tensors: (images, [labels,] masks)."
+    idx = list(range(len(self)))
+    if n is not None and n < len(self): idx = sorted(torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))[:n].tolist())
+    items = [self[i] for i in (progress_bar(idx) if progress else idx)]
+    return tuple(torch.stack(z) for z in zip(*items))
+
 
 # %% ../nbs/05_data.ipynb #35fcab6f
 def _visible(p:Path, root:Path) -> bool:

@@ -14,8 +14,8 @@ from .core import show_images, overlay_masks
 
 # %% auto #0
 __all__ = ['DATASETS', 'CELEBA_PARTS', 'CELEBA_CLASSES', 'CELEBA_MERGE', 'VOC_CLASSES', 'VOC_TO_IMAGENET', 'need', 'check_files',
-           'register_dataset', 'Flowers', 'CUB', 'FFHQ', 'CelebAMaskHQ', 'ImageNet', 'VOC', 'DAVIS', 'parse_data',
-           'dataset_splits', 'labelled_split', 'show_batch']
+           'register_dataset', 'Flowers', 'cub_root', 'soft_mask', 'CUB', 'FFHQ', 'CelebAMaskHQ', 'ImageNet', 'VOC',
+           'DAVIS', 'parse_data', 'dataset_splits', 'labelled_split', 'show_batch']
 
 # %% ../nbs/05a_datasets.ipynb #0cb2e943
 def need(root:Path, paths, name:str, url:str, hint:str=''):
@@ -81,10 +81,25 @@ class Flowers(FileDataset):
         return (~((a[..., 0] == 0) | (a[..., 1] == 0) | (a[..., 2] == 254))).astype(np.uint8)
 
 # %% ../nbs/05a_datasets.ipynb #13fb4142
+def cub_root(root) -> Path:
+    "The folder holding CUB's images.txt: `root` itself or CUB_200_2011/ (once or twice nested, as the archive unpacks)."
+    root = Path(root)
+    for c in (root, root / 'CUB_200_2011', root / 'CUB_200_2011' / 'CUB_200_2011'):
+        if (c / 'images.txt').exists(): return c
+    return root
+
+def soft_mask(f) -> np.ndarray:
+    "A soft segmentation PNG (CUB's) as class ids: channel 0 thresholded at 127.5."
+    a = np.asarray(Image.open(f))
+    return ((a[..., 0] if a.ndim == 3 else a) > 127.5).astype(np.uint8)
+
+
+# %% ../nbs/05a_datasets.ipynb #179a1fd0
 @register_dataset('cub', roles=('train', 'valid', 'test'), labels=True)
 class CUB(FileDataset):
     "CUB-200-2011 with ReDO/IEM splits (`protocol='redo'`) or the official train/test split; foreground masks from `segmentations/`."
     url = 'https://www.vision.caltech.edu/datasets/cub_200_2011/'
+    find_root, read_mask = staticmethod(cub_root), staticmethod(soft_mask)
     redo_split_url = 'https://github.com/mickaelChen/ReDO/blob/master/datasplits/cub/train_val_test_split.txt'
     def __init__(self, root, split:str='test', size:int=128, protocol:str='redo', masks:bool=True, with_labels:bool=False,
                  skip_bad:bool=False):
@@ -109,19 +124,6 @@ class CUB(FileDataset):
         self.root, self.split, self.ids = root, split, [int(i) for i, _ in rows]
         super().__init__(files, size, segs, [cls[i] for i, _ in rows], with_labels, skip_bad, f'CUB {split} split at {root}')
 
-    @staticmethod
-    def find_root(root) -> Path:
-        "The folder holding images.txt: `root` itself or CUB_200_2011/ (once or twice nested, as the archive unpacks)."
-        root = Path(root)
-        for c in (root, root / 'CUB_200_2011', root / 'CUB_200_2011' / 'CUB_200_2011'):
-            if (c / 'images.txt').exists(): return c
-        return root
-
-    @staticmethod
-    def read_mask(f) -> np.ndarray:
-        "Channel 0 of the soft segmentation PNG thresholded at 127.5."
-        a = np.asarray(Image.open(f))
-        return ((a[..., 0] if a.ndim == 3 else a) > 127.5).astype(np.uint8)
 
 # %% ../nbs/05a_datasets.ipynb #d85cbe92
 @register_dataset('ffhq', roles=('train', None, None), train_masks=False)

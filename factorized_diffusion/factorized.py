@@ -10,6 +10,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 import torch.nn.functional as F
 from .unet import UNetConfig, TimeEmbed, Encoder, Middle, Decoder
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['CPU_DECODE_ELEMENTS', 'DECODINGS', 'resize_masks', 'FactorizedOutput', 'auto_decode_chunk', 'mask_head',
@@ -76,12 +77,6 @@ class FactorizedUNet(nn.Module):
         masks = self.mask_generator(h_mid, hs, emb).softmax(dim=1)
         return emb, hs, h_mid, masks
 
-    def masks(self, x, t, y=None, level:int=1) -> torch.Tensor:
-        """The segmentation path: encoder, middle block and mask generator only (no decoder). Returns (B,K,H,W).
-        `level`: every factorized model takes it; this one has a single level (the hierarchical model of `04a_variants` has two)."""
-        if level != 1: raise ValueError(f"this model has one level of masks, not {level}")
-        return self.encode(x, t, y)[-1]
-
     @staticmethod
     def branch_inputs(emb, hs, h_mid, masks) -> tuple:
         "The K branches of Eq. 6 folded into the batch: (h_mid, skips h_enc * m_k, emb), each with B*K rows, b-major."
@@ -93,26 +88,39 @@ class FactorizedUNet(nn.Module):
     decode_chunk:int = 0   # images per call of the folded decoder: 0 automatic (`auto_decode_chunk`), -1 all at once, or n (as `--decode_chunk`)
     checkpoint_decoder:bool = False   # training: recompute each chunk's decoder in the backward pass instead of storing it
 
-    def _decode(self, emb, hs, h_mid, masks) -> torch.Tensor:
-        "Eq. 6-7 for some images: the shared decoder on their B*K folded branches, then sum_k eps_k * m_k."
-        eps_k = self.decoder(*self.branch_inputs(emb, hs, h_mid, masks)).unflatten(0, (-1, masks.shape[1]))   # (b, K, C, H, W)
-        return (eps_k * masks[:, :, None]).sum(1)
-
-    def decode(self, emb, hs, h_mid, masks) -> torch.Tensor:
-        """Eq. 6-7 with the K branches folded into the batch: one call of the shared decoder per `decode_chunk` images.
-        With `checkpoint_decoder`, autograd keeps only each chunk's inputs and recomputes its decoder during backward."""
-        B, out = masks.shape[0], []
-        n = self.decode_chunk or auto_decode_chunk(self.cfg, masks.device)
-        n = B if n == -1 else n
-        ckpt = self.checkpoint_decoder and torch.is_grad_enabled()
-        for i in range(0, B, n):
-            args = (emb[i:i + n], [h[i:i + n] for h in hs], h_mid[i:i + n], masks[i:i + n])
-            out.append(checkpoint(self._decode, *args, use_reentrant=False) if ckpt else self._decode(*args))
-        return out[0] if len(out) == 1 else torch.cat(out)
-
     def forward(self, x, t, y=None) -> FactorizedOutput:
         emb, hs, h_mid, masks = self.encode(x, t, y)
         return FactorizedOutput(self.decode(emb, hs, h_mid, masks), masks)
+
+
+# %% ../nbs/04_factorized.ipynb #42d0d932
+@patch
+def masks(self:FactorizedUNet, x, t, y=None, level:int=1) -> torch.Tensor:
+    """The segmentation path: encoder, middle block and mask generator only (no decoder). Returns (B,K,H,W).
+    `level`: every factorized model takes it; this one has a single level (the hierarchical model of `04a_variants` has two)."""
+    if level != 1: raise ValueError(f"this model has one level of masks, not {level}")
+    return self.encode(x, t, y)[-1]
+
+
+# %% ../nbs/04_factorized.ipynb #00f4617a
+@patch
+def _decode(self:FactorizedUNet, emb, hs, h_mid, masks) -> torch.Tensor:
+    "Eq. 6-7 for some images: the shared decoder on their B*K folded branches, then sum_k eps_k * m_k."
+    eps_k = self.decoder(*self.branch_inputs(emb, hs, h_mid, masks)).unflatten(0, (-1, masks.shape[1]))   # (b, K, C, H, W)
+    return (eps_k * masks[:, :, None]).sum(1)
+
+@patch
+def decode(self:FactorizedUNet, emb, hs, h_mid, masks) -> torch.Tensor:
+    """Eq. 6-7 with the K branches folded into the batch: one call of the shared decoder per `decode_chunk` images.
+    With `checkpoint_decoder`, autograd keeps only each chunk's inputs and recomputes its decoder during backward."""
+    B, out = masks.shape[0], []
+    n = self.decode_chunk or auto_decode_chunk(self.cfg, masks.device)
+    n = B if n == -1 else n
+    ckpt = self.checkpoint_decoder and torch.is_grad_enabled()
+    for i in range(0, B, n):
+        args = (emb[i:i + n], [h[i:i + n] for h in hs], h_mid[i:i + n], masks[i:i + n])
+        out.append(checkpoint(self._decode, *args, use_reentrant=False) if ckpt else self._decode(*args))
+    return out[0] if len(out) == 1 else torch.cat(out)
 
 
 # %% ../nbs/04_factorized.ipynb #293e96d5

@@ -17,6 +17,7 @@ from fastai.callback.progress import ProgressCallback
 from .scheduler import DDPMScheduler
 
 _PROGRESS = ProgressCallback   # importing it gives every fastai Learner its progress bars (and `Learner.no_bar`)
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['DDPMCallback', 'StopAfter', 'ddpm_learner', 'ema_or_raw', 'tensorboard_writer', 'fit_steps']
@@ -49,22 +50,27 @@ class DDPMCallback(Callback):
         block = slice(self.rank * n, (self.rank + 1) * n)
         return t[block], eps[block], u[block]
 
-    def before_batch(self):
-        x0 = self.xb[0]
-        # training: one key per optimiser step; validation: one key per batch index, the same every epoch
-        key = self.seed * 1_000_003 + (self.train_iter if self.training else 10 ** 9 + self.iter)
-        t, eps, u = self.draw(x0, key)
-        xb = (self.sched.add_noise(x0, eps, t), t)
-        if self.num_classes:
-            if len(self.xb) < 2: raise ValueError("a class-conditional model needs batches of (image, label, ...): use with_labels=True")
-            y = self.xb[1]
-            if self.training and self.p_uncond > 0: y = torch.where(u < self.p_uncond, torch.full_like(y, self.num_classes), y)
-            xb = xb + (y,)
-        self.learn.xb, self.learn.yb = xb, (eps,)
 
-    def after_pred(self):
-        # FactorizedUNet returns (eps_hat, masks): the loss of Eq. 8 uses eps_hat only
-        if isinstance(self.pred, tuple): self.learn.pred = self.pred[0]
+# %% ../nbs/06_learner.ipynb #cca5e8f1
+@patch
+def before_batch(self:DDPMCallback):
+    x0 = self.xb[0]
+    # training: one key per optimiser step; validation: one key per batch index, the same every epoch
+    key = self.seed * 1_000_003 + (self.train_iter if self.training else 10 ** 9 + self.iter)
+    t, eps, u = self.draw(x0, key)
+    xb = (self.sched.add_noise(x0, eps, t), t)
+    if self.num_classes:
+        if len(self.xb) < 2: raise ValueError("a class-conditional model needs batches of (image, label, ...): use with_labels=True")
+        y = self.xb[1]
+        if self.training and self.p_uncond > 0: y = torch.where(u < self.p_uncond, torch.full_like(y, self.num_classes), y)
+        xb = xb + (y,)
+    self.learn.xb, self.learn.yb = xb, (eps,)
+
+@patch
+def after_pred(self:DDPMCallback):
+    # FactorizedUNet returns (eps_hat, masks): the loss of Eq. 8 uses eps_hat only
+    if isinstance(self.pred, tuple): self.learn.pred = self.pred[0]
+
 
 # %% ../nbs/06_learner.ipynb #37bf664f
 class StopAfter(Callback):

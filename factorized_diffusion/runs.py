@@ -21,7 +21,7 @@ import torch
 from .scheduler import DDPMScheduler, SEGMENT_T
 from .unet import unet_config, UNET_PRESETS
 from .textures import eval_splits
-from .scenes import BUILTIN_DATA    # every procedural family by name (05d_textures, 05e_scenes)
+from .clutter import BUILTIN_DATA    # every procedural family by name (05d_textures, 05e_scenes, 05f_clutter)
 from .datasets import parse_data, labelled_split, DATASETS
 from .prepared import is_prepared, prepared_parts, prepared_labelled, source_parts
 from .learner import ema_or_raw, tensorboard_writer
@@ -62,8 +62,8 @@ def cli_errors(command:str, params=()):
         raise SystemExit(130) from None
 
 # %% ../nbs/10b_runs.ipynb #3e41c25b
-DATA_OPT = Param("images: a folder of your own, 'builtin' (procedural shapes), 'textures' or 'scenes' (the procedural families of "
-                 f"05d_textures and 05e_scenes), NAME:PATH for a paper dataset ({', '.join(DATASETS)}; "
+DATA_OPT = Param("images: a folder of your own, 'builtin' (procedural shapes), 'textures', 'scenes' or 'clutter' (the procedural families of "
+                 f"05d_textures, 05e_scenes and 05f_clutter), NAME:PATH for a paper dataset ({', '.join(DATASETS)}; "
                  "05a_datasets), or a folder fd_prepare wrote; default: the run's own data, else builtin", str)
 MASKS_OPT = Param("ground-truth masks parallel to an image folder, for scores only (training never reads them); "
                   "for imagenet the Pixel-ImageNet folder", str)

@@ -8,6 +8,7 @@ import math
 from typing import NamedTuple
 import torch
 from torch import nn
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['SEGMENT_T', 'make_betas', 'StepOutput', 'DDPMScheduler']
@@ -69,20 +70,26 @@ class DDPMScheduler(nn.Module):
         return ac.sqrt() * x0 + (1 - ac).sqrt() * noise
     q_sample = add_noise
 
-    def pred_x0(self, xt, eps, t):
-        "Invert Eq. 1 given a noise estimate: $x_0 = (x_t - \\sqrt{1-\\bar\\alpha_t}\\,\\epsilon)/\\sqrt{\\bar\\alpha_t}$."
-        ac = _bcast(self.alphas_cumprod, t, xt)
-        return (xt - (1 - ac).sqrt() * eps) / ac.sqrt()
 
-    def posterior_mean(self, x0, xt, t):
-        "Mean of $q(x_{t-1}|x_t,x_0)$ (Ho et al. Eq. 7), the target of the reverse step."
-        b, a, ac, acp = (_bcast(v, t, xt) for v in (self.betas, self.alphas, self.alphas_cumprod, self.alphas_cumprod_prev))
-        return (acp.sqrt() * b / (1 - ac)) * x0 + (a.sqrt() * (1 - acp) / (1 - ac)) * xt
+# %% ../nbs/01_scheduler.ipynb #5a652134
+@patch
+def pred_x0(self:DDPMScheduler, xt, eps, t):
+    "Invert Eq. 1 given a noise estimate: $x_0 = (x_t - \\sqrt{1-\\bar\\alpha_t}\\,\\epsilon)/\\sqrt{\\bar\\alpha_t}$."
+    ac = _bcast(self.alphas_cumprod, t, xt)
+    return (xt - (1 - ac).sqrt() * eps) / ac.sqrt()
 
-    def sigma(self, t):
-        "Standard deviation of the reverse step at `t` (a tensor of timesteps)."
-        v = self.posterior_variance if self.variance == 'fixed_small' else self.betas
-        return v[t].sqrt()
+@patch
+def posterior_mean(self:DDPMScheduler, x0, xt, t):
+    "Mean of $q(x_{t-1}|x_t,x_0)$ (Ho et al. Eq. 7), the target of the reverse step."
+    b, a, ac, acp = (_bcast(v, t, xt) for v in (self.betas, self.alphas, self.alphas_cumprod, self.alphas_cumprod_prev))
+    return (acp.sqrt() * b / (1 - ac)) * x0 + (a.sqrt() * (1 - acp) / (1 - ac)) * xt
+
+@patch
+def sigma(self:DDPMScheduler, t):
+    "Standard deviation of the reverse step at `t` (a tensor of timesteps)."
+    v = self.posterior_variance if self.variance == 'fixed_small' else self.betas
+    return v[t].sqrt()
+
 
 # %% ../nbs/01_scheduler.ipynb #92aa3185
 SEGMENT_T = 30

@@ -4,16 +4,16 @@
 
 # %% ../nbs/07_segment.ipynb #92b2ac30
 from __future__ import annotations
-import csv, itertools, time
-from pathlib import Path
+import itertools, time
 import numpy as np, torch
 from scipy import ndimage
 from fastprogress.fastprogress import progress_bar
-from .core import show_images, overlay_masks, truncate_csv, last_csv_value, CALLBACK_ORDER   # first: imports fastai quietly (00_core)
+from .core import show_images, overlay_masks, truncate_csv, last_csv_value, append_csv_row, CALLBACK_ORDER   # first: imports fastai quietly (00_core)
 from fastai.callback.core import Callback
 from .learner import ema_or_raw, tensorboard_writer
 from .scheduler import DDPMScheduler, SEGMENT_T
 from .core import MASK_COLORS, to_display
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['FG_POST', 'segment', 'fg_metrics', 'channel_subsets', 'largest_region', 'check_post', 'union_fg',
@@ -250,30 +250,30 @@ class SegmentationCurve(Callback):
     def _ema(self): return getattr(self.learn, 'ema_model', None)   # set by EMACallback (10_training) when training keeps an EMA
     def _raw(self): return getattr(self.model, 'module', self.model)
     def eval_model(self): return ema_or_raw(self.learn)
-    def measure(self):
-        t_start = time.time()
-        res = evaluate_segmentation(self.eval_model(), *self.valid, *self.test, t=self.t)
-        row = dict(step=self.train_iter, seconds=round(t_start - self.t0, 1), fg_channels='+'.join(map(str, res['fg_channels'])),
-                   **{f'strict_{k}': round(v, 4) for k, v in res['strict'].items()},
-                   **{f'permissive_{k}': round(v, 4) for k, v in res['permissive'].items()},
-                   **{k: res['dependence'][k] for k in ('fg_position_share', 'min_position_share', 'fg_alignment', 'max_alignment') if k in res['dependence']})
-        if self.raw:
-            if self._ema() is not None:
-                r = evaluate_segmentation(self._raw(), *self.valid, *self.test, t=self.t)
-                row.update(raw_strict_iou=round(r['strict']['iou'], 4), raw_permissive_iou=round(r['permissive']['iou'], 4))
-            else: row.update(raw_strict_iou=row['strict_iou'], raw_permissive_iou=row['permissive_iou'])
-        row['train_seconds'] = round(t_start - self.t0 - self.eval_secs, 1)
-        self.eval_secs += time.time() - t_start
-        self.rows.append(row)
-        if (w := tensorboard_writer(self.learn)) is not None:          # TrainConfig.tensorboard: the curve next to the loss
-            for k in ('strict_iou', 'permissive_iou', 'raw_strict_iou', 'fg_position_share', 'fg_alignment'):
-                if k in row: w.add_scalar(f'segmentation/{k}', row[k], self.train_iter)
-        if self.csv_path is not None:
-            new = not Path(self.csv_path).exists()
-            with open(self.csv_path, 'a', newline='') as f:
-                w = csv.DictWriter(f, fieldnames=list(row))
-                if new: w.writeheader()
-                w.writerow(row)
+
+
+# %% ../nbs/07_segment.ipynb #4e2aecef
+@patch
+def measure(self:SegmentationCurve):
+    t_start = time.time()
+    res = evaluate_segmentation(self.eval_model(), *self.valid, *self.test, t=self.t)
+    row = dict(step=self.train_iter, seconds=round(t_start - self.t0, 1), fg_channels='+'.join(map(str, res['fg_channels'])),
+               **{f'strict_{k}': round(v, 4) for k, v in res['strict'].items()},
+               **{f'permissive_{k}': round(v, 4) for k, v in res['permissive'].items()},
+               **{k: res['dependence'][k] for k in ('fg_position_share', 'min_position_share', 'fg_alignment', 'max_alignment') if k in res['dependence']})
+    if self.raw:
+        if self._ema() is not None:
+            r = evaluate_segmentation(self._raw(), *self.valid, *self.test, t=self.t)
+            row.update(raw_strict_iou=round(r['strict']['iou'], 4), raw_permissive_iou=round(r['permissive']['iou'], 4))
+        else: row.update(raw_strict_iou=row['strict_iou'], raw_permissive_iou=row['permissive_iou'])
+    row['train_seconds'] = round(t_start - self.t0 - self.eval_secs, 1)
+    self.eval_secs += time.time() - t_start
+    self.rows.append(row)
+    if (w := tensorboard_writer(self.learn)) is not None:          # TrainConfig.tensorboard: the curve next to the loss
+        for k in ('strict_iou', 'permissive_iou', 'raw_strict_iou', 'fg_position_share', 'fg_alignment'):
+            if k in row: w.add_scalar(f'segmentation/{k}', row[k], self.train_iter)
+    if self.csv_path is not None: append_csv_row(self.csv_path, row)
+
 
 # %% ../nbs/07_segment.ipynb #1fa1c7f4
 def plot_masks(model, image:torch.Tensor, t:int=SEGMENT_T, seed:int=0, fname=None):

@@ -65,3 +65,22 @@ def test_the_graph_check_sees_circles(tmp_path):
     f = tmp_path / 'm.py'
     f.write_text("import importlib\ndef f():\n    from factorized_diffusion.runs import get_data\nimportlib.import_module(NAME)\n")
     assert package_imports(f) == [('runs', 3, True), ('<dynamic>', 4, False)]
+
+# ---- the size limits of issue 30: modules <= 400 lines, export cells <= 40, functions <= 50 (tools/size_report.py)
+import importlib.util
+
+def _size_report():
+    spec = importlib.util.spec_from_file_location('size_report', PKG.parent / 'tools' / 'size_report.py')
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    return mod
+
+def test_size_limits_hold():
+    assert _size_report().over() == []
+
+def test_the_size_check_sees_a_long_function(tmp_path, monkeypatch):
+    sr = _size_report()
+    (tmp_path / 'factorized_diffusion').mkdir(); (tmp_path / 'nbs').mkdir()
+    body = '\n'.join(f'    x{i} = {i}' for i in range(60))
+    (tmp_path / 'factorized_diffusion' / 'm.py').write_text(f'def f():\n{body}\n')
+    monkeypatch.setattr(sr, 'ROOT', tmp_path)
+    assert [r[0] for r in sr.over()] == ['function']
