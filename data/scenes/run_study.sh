@@ -1,6 +1,6 @@
 #!/bin/bash
 # The photographs study of nbs/studies/06_photos.ipynb, stage by stage, from the repository root after `make env`:
-#   bash data/scenes/run_study.sh data | p32 | eval32 | p64 | eval64 | p64long | eval64long | p32shapes | zs64from32 | distill32 | fgrule | reading | draws | refine | p64from32
+#   bash data/scenes/run_study.sh data | p32 | eval32 | p64 | eval64 | p64long | eval64long | p32shapes | zs64from32 | distill32 | fgrule | reading | draws | refine | p64from32 | clutter64 | p64clutter
 # (the recorded runs also kept every checkpoint while training: a loop copied runs/<run>/checkpoint/model.safetensors
 #  to runs/<run>/ckpts/step_N.safetensors whenever checkpoint/run.json showed a new step; eval32 and eval64 score them)
 # Runs go to runs/ (not in git); what the notebook reads is copied to data/scenes/<name>/ by `keep` and `keep_run`.
@@ -77,5 +77,14 @@ save_model(init_from(FactorizedUNet(unet_config('photos64')), 'runs/scenes_p32')
   distill32)  # the student of the fine-tuned 32 px model, on the same unlabelled training images
     $B/fd_distill runs/scenes_p32 --out runs/scenes_p32_student --data $D/train_images --compare False
     score photos32_student runs/scenes_p32_student/model.safetensors; cp runs/scenes_p32_student/loss.csv data/scenes/photos32_student/ ;;
-  *) echo "usage: $0 data|p32|eval32|p64|eval64|p64long|eval64long|p32shapes|zs64from32|distill32|fgrule|reading|draws|refine|p64from32" >&2; exit 2 ;;
+  clutter64)   # a start that has seen clutter: the photos64 preset trained 400 steps on the clutter family (05f_clutter), from the
+               # textures model like the preset; never on scenes. Then scored on the held-out scenes as it is (zero-shot)
+    $B/fd_train --out runs/clutter64 --data clutter --preset photos64 --steps 400 --eval_every 100
+    keep_run clutter64_start runs/clutter64
+    score zeroshot64_clutter64_t30 runs/clutter64; score_read zeroshot64_clutter64 runs/clutter64 ;;
+  p64clutter)   # the 64 px preset's recipe and budget (400 steps) on the scenes' unlabelled training images, started from clutter64
+    $B/fd_train --out runs/scenes_p64clutter --data $D/train_images --masks $D/train_masks --preset photos64 --init runs/clutter64 --eval_every 100
+    keep_run photos64clutter runs/scenes_p64clutter
+    score photos64clutter_t30 runs/scenes_p64clutter; score_read photos64clutter runs/scenes_p64clutter ;;
+  *) echo "usage: $0 data|p32|eval32|p64|eval64|p64long|eval64long|p32shapes|zs64from32|distill32|fgrule|reading|draws|refine|p64from32|clutter64|p64clutter" >&2; exit 2 ;;
 esac
