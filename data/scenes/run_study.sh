@@ -77,14 +77,17 @@ save_model(init_from(FactorizedUNet(unet_config('photos64')), 'runs/scenes_p32')
   distill32)  # the student of the fine-tuned 32 px model, on the same unlabelled training images
     $B/fd_distill runs/scenes_p32 --out runs/scenes_p32_student --data $D/train_images --compare False
     score photos32_student runs/scenes_p32_student/model.safetensors; cp runs/scenes_p32_student/loss.csv data/scenes/photos32_student/ ;;
-  clutter64)   # a start that has seen clutter: the photos64 preset trained 400 steps on the clutter family (05f_clutter), from the
+  clutter64)   # a start that has seen clutter: the photos64 preset trained 301 steps on the clutter family (05f_clutter), from the
                # textures model like the preset; never on scenes. Then scored on the held-out scenes as it is (zero-shot)
-    $B/fd_train --out runs/clutter64 --data clutter --preset photos64 --steps 400 --eval_every 100
+    $B/fd_train --out runs/clutter64 --data clutter --preset photos64 --steps 301 --eval_every 100   # recorded: --steps 400, stopped by Ctrl-C after step 300's row (checkpoint at 301); constant LR, so the same run
     keep_run clutter64_start runs/clutter64
     score zeroshot64_clutter64_t30 runs/clutter64; score_read zeroshot64_clutter64 runs/clutter64 ;;
   p64clutter)   # the 64 px preset's recipe and budget (400 steps) on the scenes' unlabelled training images, started from clutter64
     $B/fd_train --out runs/scenes_p64clutter --data $D/train_images --masks $D/train_masks --preset photos64 --init runs/clutter64 --eval_every 100
     keep_run photos64clutter runs/scenes_p64clutter
     score photos64clutter_t30 runs/scenes_p64clutter; score_read photos64clutter runs/scenes_p64clutter ;;
-  *) echo "usage: $0 data|p32|eval32|p64|eval64|p64long|eval64long|p32shapes|zs64from32|distill32|fgrule|reading|draws|refine|p64from32|clutter64|p64clutter" >&2; exit 2 ;;
+  p64clutterlong)   # p64clutter resumed to 800 steps (the 90-minute budget at ~6.5 s a step), every kept checkpoint in the chosen reading
+    $B/fd_train --out runs/scenes_p64clutter --preset photos64 --init runs/clutter64 --steps 800 --eval_every 100
+    keep_run photos64clutterlong runs/scenes_p64clutter; score_ckpts photos64clutter_read runs/scenes_p64clutter score_read ;;
+  *) echo "usage: $0 data|p32|eval32|p64|eval64|p64long|eval64long|p32shapes|zs64from32|distill32|fgrule|reading|draws|refine|p64from32|clutter64|p64clutter|p64clutterlong" >&2; exit 2 ;;
 esac
