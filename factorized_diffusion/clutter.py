@@ -8,7 +8,7 @@ import math
 import torch
 from .data import ShapesDataset
 from .textures import SILHOUETTES, TEXTURES, texture_field, _u, _hsv_colours
-from .scenes import BUILTIN_DATA, placed_silhouette, leaf, leaf_radius
+from .scenes import BUILTIN_DATA, placed_object, leaf, leaf_radius
 
 # %% auto #0
 __all__ = ['make_clutter_image', 'ClutterDataset']
@@ -23,12 +23,7 @@ def _painted(g, size:int, detail_lo:float, detail_hi:float, c1, c2, contrast:flo
 def make_clutter_image(seed:int, size:int=32, kind:str=None, clutter=(3, 15), scale=(0.5, 1.0), border:float=0.1,
                        share:float=0.5, contrast:float=0.8, lighting:float=0.5):
     "Image (3,S,S) in [-1,1], exact mask (1,S,S) in {0,1} and the silhouette's index, determined by `seed`."
-    g = torch.Generator().manual_seed(seed)
-    kind = kind or SILHOUETTES[int(torch.randint(len(SILHOUETTES), (), generator=g))]
-    yy, xx = torch.meshgrid(torch.arange(size) + 0.5, torch.arange(size) + 0.5, indexing='ij')
-    for _ in range(30):
-        mask = placed_silhouette(g, size, _u(g, *scale), kind, border)
-        if 0.06 <= mask.float().mean() <= 0.6: break
+    g, kind, yy, xx, mask = placed_object(seed, size, kind, scale, border)   # 05e_scenes
     c = _hsv_colours(g, 4)
     img = _painted(g, size, 0.1, 0.7, c[0], c[2], contrast)
     for _ in range(int(_u(g, *clutter))):

@@ -15,8 +15,8 @@ from .data import ShapesDataset, split_seed
 from .textures import SILHOUETTES, BUILTIN_DATA, silhouette, _u, _hsv_colours
 
 # %% auto #0
-__all__ = ['pink_noise', 'surface', 'blur', 'leaf', 'leaf_radius', 'dead_leaves', 'placed_silhouette', 'make_scene_image',
-           'ScenesDataset', 'write_folder']
+__all__ = ['pink_noise', 'surface', 'blur', 'leaf', 'leaf_radius', 'dead_leaves', 'placed_silhouette', 'placed_object',
+           'make_scene_image', 'ScenesDataset', 'write_folder']
 
 # %% ../nbs/05e_scenes.ipynb #36d92bbf
 def pink_noise(g, size:int, alpha:float=1.5, aniso:float=1.0, theta:float=0.0) -> torch.Tensor:
@@ -115,15 +115,21 @@ def _occlude(g, img, mask, size:int, yy, xx, palette, occlude:float):
     return img, mask
 
 # %% ../nbs/05e_scenes.ipynb #1ca47696
-def make_scene_image(seed:int, size:int=64, kind:str=None, clutter=(3, 15), occlude:float=0.3, shadow:float=0.6,
-                     bg_blur:float=1.2, scale=(0.6, 1.0), border:float=0.1, share:float=0.3, jitter:float=0.08):
-    "Image (3,S,S) in [-1,1], exact mask (1,S,S) in {0,1} and the silhouette's index, determined by `seed`."
+def placed_object(seed:int, size:int, kind:str=None, scale=(0.6, 1.0), border:float=0.1) -> tuple:
+    """How every image of this family (and of `05f_clutter`) starts: the seeded generator `g`, the silhouette `kind`
+    (drawn unless given), the pixel-centre grids `yy, xx` and a placed mask covering 6-60% of the image (30 tries)."""
     g = torch.Generator().manual_seed(seed)
     kind = kind or SILHOUETTES[int(torch.randint(len(SILHOUETTES), (), generator=g))]
     yy, xx = torch.meshgrid(torch.arange(size) + 0.5, torch.arange(size) + 0.5, indexing='ij')
     for _ in range(30):
         mask = placed_silhouette(g, size, _u(g, *scale), kind, border)
         if 0.06 <= mask.float().mean() <= 0.6: break
+    return g, kind, yy, xx, mask
+
+def make_scene_image(seed:int, size:int=64, kind:str=None, clutter=(3, 15), occlude:float=0.3, shadow:float=0.6,
+                     bg_blur:float=1.2, scale=(0.6, 1.0), border:float=0.1, share:float=0.3, jitter:float=0.08):
+    "Image (3,S,S) in [-1,1], exact mask (1,S,S) in {0,1} and the silhouette's index, determined by `seed`."
+    g, kind, yy, xx, mask = placed_object(seed, size, kind, scale, border)
     pal_bg, pal_fg = _hsv_colours(g, 3, 0.1, 0.15, 0.95), _hsv_colours(g, 3, 0.1, 0.15, 0.95)
     if _u(g) < share: pal_fg[0] = pal_bg[0]
     bg = dead_leaves(g, size, int(_u(g, *clutter)), yy, xx, pal_bg)
