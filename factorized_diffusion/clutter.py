@@ -6,8 +6,7 @@
 from __future__ import annotations
 import math
 import torch
-from .data import ShapesDataset
-from .textures import SILHOUETTES, TEXTURES, texture_field, _u, _hsv_colours
+from .textures import SILHOUETTES, TEXTURES, TexturesDataset, texture_field, _u, _hsv_colours
 from .scenes import BUILTIN_DATA, placed_object, leaf, leaf_radius
 
 # %% auto #0
@@ -36,9 +35,8 @@ def make_clutter_image(seed:int, size:int=32, kind:str=None, clutter=(3, 15), sc
     return img * 2 - 1, mask[None].float(), SILHOUETTES.index(kind)
 
 # %% ../nbs/05f_clutter.ipynb #fe895c58
-class ClutterDataset(ShapesDataset):
-    "Built-in data: `n` (image, mask) pairs of textured objects in front of dead-leaves clutter (labels: silhouette kind)."
+class ClutterDataset(TexturesDataset):
+    "The textured family with clutter: `n` (image, mask) pairs of textured objects in front of dead leaves (labels, splits: `TexturesDataset`'s)."
     make_image = staticmethod(make_clutter_image)
-    classes = SILHOUETTES
 
 BUILTIN_DATA['clutter'] = ClutterDataset
