@@ -12,6 +12,7 @@ for i in $(seq $rounds); do for R in "$wt" "$here"; do
 import sys, time; sys.path.insert(0, '$R'); import factorized_diffusion as f; assert f.__file__.startswith('$R'), f.__file__
 from factorized_diffusion.cli import fd_train
 t = time.time(); fd_train(out='$out/run', data='textures', preset='textures32', steps=$steps, report_after=False, save_every=1000)
-print('$([ $R = $here ] && echo new || echo old)', round(time.time() - t, 1))" 2>/dev/null | tr '\r' '\n' | grep -aE '^(old|new) '
+print('$([ $R = $here ] && echo new || echo old)', round(time.time() - t, 1))" > "$out/log" 2>&1 || { tail -3 "$out/log" >&2; exit 1; }
+  tr '\r' '\n' < "$out/log" | grep -aE '^(old|new) '
 done; done | tee "$out/times"
 awk '{s[$1]+=$2; n[$1]++} END {printf "new/old time ratio %.2f (old %.1f s, new %.1f s a run on average)\n", (s["new"]/n["new"])/(s["old"]/n["old"]), s["old"]/n["old"], s["new"]/n["new"]}' "$out/times"

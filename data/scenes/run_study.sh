@@ -91,8 +91,8 @@ save_model(init_from(FactorizedUNet(unet_config('photos64')), 'runs/scenes_p32')
     keep_run photos64clutterlong runs/scenes_p64clutter; score_ckpts photos64clutter_read runs/scenes_p64clutter score_read ;;
   small64)   # the control the issue asks for: a 64 px layout with an extra level (small64: 64-32-16-8, attention at 8), from random
              # weights (no 32 px weights fit it), the presets' recipe otherwise (lr 5e-4, batch 32, EMA 0.999, t_power 2), on the
-             # scenes' unlabelled training images, 400 steps like the preset (recorded: --steps 3000, stopped with SIGTERM once the
-             # curve's row at step 400 had passed 45 training minutes; constant LR, so the step-400 checkpoint is this stage's model)
+             # scenes' unlabelled training images, 400 steps like the preset (recorded: --steps 3000, stopped by hand with SIGTERM at
+             # step 423, after the curve's row at step 400; constant LR, so the kept step-400 checkpoint is this stage's model)
     $B/fd_train --out runs/scenes_small64 --data $D/train_images --masks $D/train_masks --preset small64 --t_power 2 --steps 400 --save_every 100 --eval_every 100
     keep_run small64_scratch runs/scenes_small64 ;;
   evalsmall64)   # its step-400 model next to GrabCut and K-means, at t=30 and in the chosen reading
