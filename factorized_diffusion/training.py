@@ -28,8 +28,8 @@ from .resume import seeded_dls, SetEpoch, steps_per_epoch, save_checkpoint, load
 
 
 # %% auto #0
-__all__ = ['TRAIN_PRESETS', 'TrainConfig', 'check_train_config', 'ema_decay_at', 'EMACallback', 'LRWarmup', 'MaskWarmup',
-           'LossLog', 'NaNGuard', 'Trained', 'train']
+__all__ = ['TRAIN_PRESETS', 'TrainConfig', 'check_train_config', 'ema_decay_at', 'EMACallback', 'lr_factor', 'LRSchedule',
+           'MaskWarmup', 'LossLog', 'NaNGuard', 'Trained', 'train']
 
 # %% ../nbs/10_training.ipynb #9c633207
 @dataclass
@@ -50,6 +50,7 @@ class TrainConfig(DictConfig):
     tensorboard:bool = False   # also log the loss, the learning curve and sample grids to OUT/tensorboard (fastai's TensorBoardCallback)
     # options studied in studies/04_recipe; the defaults are the paper's behaviour
     warmup:int = 0             # linear learning-rate warm-up over this many steps (0: none, as in the paper)
+    anneal:int = 0             # cosine decay of the learning rate towards 0 over the last this many steps (0: constant, as in the paper; studies/06_photos)
     t_power:float = 1.         # training timesteps t = floor(T u^p): 1 = uniform (paper), >1 favours low noise
     init:str = ''              # start from these weights (a run folder, a .safetensors or a shipped name: shapes32, textures32, scenes32, scenes64; same preset and options, the image size may differ): a new run at step 0, fresh optimiser ('': random init, the paper)
     init_only:str = ''         # with init: load only these top-level parts, separated by commas (e.g. 'encoder,middle,decoder': the mask generator starts at random); '': all
@@ -77,8 +78,9 @@ def check_train_config(c:TrainConfig):
     "Refuse a `TrainConfig` whose values cannot train, naming the field (called when one is made)."
     for k in ('lr', 'bs', 'steps', 'save_every', 't_power'):
         if getattr(c, k) <= 0: raise ValueError(f"TrainConfig.{k} must be positive, got {getattr(c, k)}")
-    for k in ('warmup', 'mask_warmup', 'ema_halflife', 'shift', 'zoom', 'equivariance'):
+    for k in ('warmup', 'anneal', 'mask_warmup', 'ema_halflife', 'shift', 'zoom', 'equivariance'):
         if getattr(c, k) < 0: raise ValueError(f"TrainConfig.{k} must be >= 0, got {getattr(c, k)}")
+    if c.anneal > c.steps: raise ValueError(f"TrainConfig.anneal ({c.anneal}) is longer than the run ({c.steps} steps): lower it or raise steps")
     if c.init_only and not c.init: raise ValueError("TrainConfig.init_only needs init, the weights to load parts of")
     if c.decode_chunk < -1: raise ValueError(f"TrainConfig.decode_chunk must be -1 (all), 0 (automatic) or positive, got {c.decode_chunk}")
     if not 0 <= c.ema_decay < 1: raise ValueError(f"ema_decay must be in [0, 1), got {c.ema_decay}")
@@ -120,12 +122,18 @@ class EMACallback(Callback):
     def after_step(self): self.ema.update_parameters(self.source)
 
 # %% ../nbs/10_training.ipynb #78552539
-class LRWarmup(Callback):
-    "Linear learning-rate warm-up: step n (1-based) trains at lr * min(1, n / steps)."
-    order = CALLBACK_ORDER['lr_warmup']
-    def __init__(self, lr:float, steps:int): self.lr, self.steps = lr, steps
+def lr_factor(n:int, total:int, warmup:int=0, anneal:int=0) -> float:
+    "The learning-rate multiplier at step `n` (0-based) of a `total`-step run: linear warm-up, flat, then a half cosine."
+    f = min(1., (n + 1) / warmup) if warmup else 1.
+    if anneal and n >= total - anneal: f *= 0.5 * (1 + math.cos(math.pi * (n - total + anneal + 1) / (anneal + 1)))
+    return f
+
+class LRSchedule(Callback):
+    "Set the learning rate of every training step to `lr * lr_factor(step, total, warmup, anneal)`."
+    order = CALLBACK_ORDER['lr_schedule']
+    def __init__(self, lr:float, total:int, warmup:int=0, anneal:int=0): self.lr, self.total, self.warmup, self.anneal = lr, total, warmup, anneal
     def before_batch(self):
-        if self.training: self.opt.set_hyper('lr', self.lr * min(1., (self.train_iter + 1) / self.steps))
+        if self.training: self.opt.set_hyper('lr', self.lr * lr_factor(self.train_iter, self.total, self.warmup, self.anneal))
 
 # %% ../nbs/10_training.ipynb #1f5a73b3
 class MaskWarmup(Callback):
@@ -241,7 +249,7 @@ def _callbacks(tcfg:TrainConfig, arch:str, run_dir, device, start:int, ema) -> l
     "The learner's callbacks, each only where an option asks for it (fastai runs them in `CALLBACK_ORDER`)."
     cbs = [SetEpoch(start), NaNGuard(run_dir)] + ([ema] if ema else [])
     if tcfg.grad_clip: cbs.append(GradientClip(tcfg.grad_clip))
-    if tcfg.warmup: cbs.append(LRWarmup(tcfg.lr, tcfg.warmup))
+    if tcfg.warmup or tcfg.anneal: cbs.append(LRSchedule(tcfg.lr, tcfg.steps, tcfg.warmup, tcfg.anneal))
     if tcfg.mask_warmup and arch == 'factorized': cbs.append(MaskWarmup(tcfg.mask_warmup))
     if tcfg.flip or tcfg.shift or tcfg.zoom: cbs.append(Augment(tcfg.seed, tcfg.flip, tcfg.shift, tcfg.zoom))
     if tcfg.equivariance and arch == 'factorized': cbs.append(MaskEquivariance(tcfg.equivariance, tcfg.seed))

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The photographs study of nbs/studies/06_photos.ipynb, stage by stage, from the repository root after `make env`:
-#   bash data/scenes/run_study.sh data | p32 | eval32 | p64 | eval64 | p64long | eval64long | p32shapes | zs64from32 | distill32 | fgrule | reading | draws | refine | p64from32 | clutter64 | p64clutter | p64clutterlong | small64 | evalsmall64
+#   bash data/scenes/run_study.sh data | p32 | eval32 | p64 | eval64 | p64long | eval64long | p32shapes | zs64from32 | distill32 | fgrule | reading | draws | refine | p64from32 | clutter64 | p64clutter | p64clutterlong | small64 | evalsmall64 | p64anneal | evalanneal
 # (the recorded runs also kept every checkpoint while training: a loop copied runs/<run>/checkpoint/model.safetensors
 #  to runs/<run>/ckpts/step_N.safetensors whenever checkpoint/run.json showed a new step; eval32 and eval64 score them)
 # Runs go to runs/ (not in git); what the notebook reads is copied to data/scenes/<name>/ by `keep` and `keep_run`.
@@ -98,5 +98,13 @@ save_model(init_from(FactorizedUNet(unet_config('photos64')), 'runs/scenes_p32')
   evalsmall64)   # its step-400 model next to GrabCut and K-means, at t=30 and in the chosen reading
     m=runs/scenes_small64/ckpts/step_400.safetensors; [ -f $m ] || m=runs/scenes_small64
     score small64_scratch_t30 $m; score_read small64_scratch $m ;;
-  *) echo "usage: $0 data|p32|eval32|p64|eval64|p64long|eval64long|p32shapes|zs64from32|distill32|fgrule|reading|draws|refine|p64from32|clutter64|p64clutter|p64clutterlong|small64|evalsmall64" >&2; exit 2 ;;
+  p64anneal)   # the preset's recipe for 800 steps with the learning rate annealed (cosine towards 0) over the last 400: the same
+               # seed, so its first 400 steps are the preset's run step for step; a checkpoint every 100 steps (kept by the loop above)
+    $B/fd_train --out runs/scenes_p64anneal --data $D/train_images --masks $D/train_masks --preset photos64 --steps 800 --anneal 400 --save_every 100 --eval_every 100
+    keep_run photos64anneal runs/scenes_p64anneal ;;
+  evalanneal)   # its checkpoints from step 400 (the preset's model) to 800 next to GrabCut and K-means in the chosen reading; the last also at t=30
+    for n in 400 500 600 700 800; do score_read photos64anneal_read_step_$n runs/scenes_p64anneal/ckpts/step_$n.safetensors
+      [ $n = 800 ] || rm data/scenes/photos64anneal_read_step_$n/segmentation.png; done
+    score photos64anneal_t30 runs/scenes_p64anneal ;;
+  *) echo "usage: $0 data|p32|eval32|p64|eval64|p64long|eval64long|p32shapes|zs64from32|distill32|fgrule|reading|draws|refine|p64from32|clutter64|p64clutter|p64clutterlong|small64|evalsmall64|p64anneal|evalanneal" >&2; exit 2 ;;
 esac
