@@ -65,8 +65,8 @@ def baselines(ev) -> dict:
 def models():
     yield '32 px: scenes32 (photos32, 1000 steps)', resolve_checkpoint('scenes32')
     yield '64 px: scenes64 (photos64, 400 steps)', resolve_checkpoint('scenes64')
-    for run, name in (('scenes_p64seed1', 'seed-1 run'), ('scenes_p64anneal', 'annealed run')):
-        for n in (400, 800):
+    for run, name, steps in (('scenes_p64seed1', 'seed-1 run', (400, 700)), ('scenes_p64anneal', 'annealed run', (800,))):  # the annealed run's step 400 is scenes64
+        for n in steps:
             if (p := Path(f'runs/{run}/ckpts/step_{n}.safetensors')).exists(): yield f'64 px: photos64 {name}, {n} steps', p
 
 def main():

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The photographs study of nbs/studies/06_photos.ipynb, stage by stage, from the repository root after `make env`:
-#   bash data/scenes/run_study.sh data | p32 | eval32 | p64 | eval64 | p64long | eval64long | p32shapes | zs64from32 | distill32 | fgrule | reading | draws | refine | p64from32 | clutter64 | p64clutter | p64clutterlong | small64 | evalsmall64 | p64anneal | evalanneal
+#   bash data/scenes/run_study.sh data | p32 | eval32 | p64 | eval64 | p64long | eval64long | p32shapes | zs64from32 | distill32 | fgrule | reading | draws | refine | p64from32 | clutter64 | p64clutter | p64clutterlong | small64 | evalsmall64 | p64anneal | evalanneal | p64seed1 | evalseed1 | threshold | choice
 # (the recorded runs also kept every checkpoint while training: a loop copied runs/<run>/checkpoint/model.safetensors
 #  to runs/<run>/ckpts/step_N.safetensors whenever checkpoint/run.json showed a new step; eval32 and eval64 score them)
 # Runs go to runs/ (not in git); what the notebook reads is copied to data/scenes/<name>/ by `keep` and `keep_run`.
@@ -106,5 +106,17 @@ save_model(init_from(FactorizedUNet(unet_config('photos64')), 'runs/scenes_p32')
     for n in 400 500 600 700 800; do score_read photos64anneal_read_step_$n runs/scenes_p64anneal/ckpts/step_$n.safetensors
       [ $n = 800 ] || rm data/scenes/photos64anneal_read_step_$n/segmentation.png; done
     score photos64anneal_t30 runs/scenes_p64anneal ;;
-  *) echo "usage: $0 data|p32|eval32|p64|eval64|p64long|eval64long|p32shapes|zs64from32|distill32|fgrule|reading|draws|refine|p64from32|clutter64|p64clutter|p64clutterlong|small64|evalsmall64|p64anneal|evalanneal" >&2; exit 2 ;;
+  p64seed1)   # the preset's recipe with seed 1 (every other run is seed 0), a checkpoint every 100 steps (kept by the loop above); the recorded
+               # run asked for 800 steps and was stopped with SIGTERM after its step-700 checkpoint (session time): a constant rate, so --steps 700 is the same model
+    $B/fd_train --out runs/scenes_p64seed1 --data $D/train_images --masks $D/train_masks --preset photos64 --steps 700 --seed 1 --save_every 100 --eval_every 100
+    keep_run photos64seed1 runs/scenes_p64seed1 ;;
+  evalseed1)   # its checkpoints from step 400 (the preset's budget) to 700 in the chosen reading, next to GrabCut and K-means; the last also at t=30
+    for n in 400 500 600 700; do score_read photos64seed1_read_step_$n runs/scenes_p64seed1/ckpts/step_$n.safetensors
+      [ $n = 700 ] || rm data/scenes/photos64seed1_read_step_$n/segmentation.png; done
+    score photos64seed1_t30 runs/scenes_p64seed1/ckpts/step_700.safetensors ;;
+  threshold)   # the threshold on the soft foreground, chosen on the textured family; every model at every threshold on the scenes (threshold_study.json)
+    $B/python data/scenes/threshold_study.py ;;
+  choice)   # the reading chosen on 1,024 textured images, measured on 500 fresh scenes (seed 1, rendered to runs/scenes_fresh) and the old ones (choice_study.json)
+    $B/python data/scenes/choice_study.py ;;
+  *) echo "usage: $0 data|p32|eval32|p64|eval64|p64long|eval64long|p32shapes|zs64from32|distill32|fgrule|reading|draws|refine|p64from32|clutter64|p64clutter|p64clutterlong|small64|evalsmall64|p64anneal|evalanneal|p64seed1|evalseed1|threshold|choice" >&2; exit 2 ;;
 esac
