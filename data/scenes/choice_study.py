@@ -22,7 +22,7 @@ the chosen reading against GrabCut and K-means with the same cut.
 import json
 from pathlib import Path
 import numpy as np, torch
-from post_study import D
+from post_study import D, rows
 from factorized_diffusion.runs import get_data
 from factorized_diffusion.checkpoints import load_model, resolve_checkpoint
 from factorized_diffusion.segment import segment, channel_subsets, fg_metrics, largest_region, FG_POST
@@ -56,11 +56,8 @@ def score(mv, vm, mt, tm, rule, post) -> dict:
     return dict(fg_channels=list(sub), choose=iou(fg(mv, sub, rule, post), vm), test=iou(fg(mt, sub, rule, post), tm))
 
 def baselines(ev) -> dict:
-    (vx, vm), (tx, tm) = ev; out = {}
-    for name, fn in (('GrabCut', grabcut_masks), ('K-means (K=2)', kmeans_masks)):
-        mv, mt = fn(vx), fn(tx)
-        out[name] = {post: score(mv, vm, mt, tm, '0.5', post) for post in FG_POST}
-    return out
+    "GrabCut and K-means on one size's (choose, test) split, with and without the cut (post_study.rows: threshold 0.5)."
+    return {name: rows(fn, *ev) for name, fn in (('GrabCut', grabcut_masks), ('K-means (K=2)', kmeans_masks))}
 
 def models():
     yield '32 px: scenes32 (photos32, 1000 steps)', resolve_checkpoint('scenes32')
@@ -98,10 +95,8 @@ def main():
         print(sname, {k: {n: {p: round(100 * x['test'], 1) for p, x in v.items()} for n, v in b.items()} for k, b in r['baselines'].items()}, flush=True)
         for name, ck in models():
             m = load_model(ck); (vx, vm), (tx, tm) = splits[m.cfg.img_size]
-            r['models'][name] = {}
-            for rn, rd in readings.items():
-                mv, mt = segment(m, vx, t=rd['t']), segment(m, tx, t=rd['t'])
-                r['models'][name][rn] = score(mv, vm, mt, tm, rd['rule'], rd['post'])
+            masks = {t: (segment(m, vx, t=t), segment(m, tx, t=t)) for t in {rd['t'] for rd in readings.values()}}   # once per t
+            r['models'][name] = {rn: score(masks[rd["t"]][0], vm, masks[rd["t"]][1], tm, rd['rule'], rd['post']) for rn, rd in readings.items()}
             print(' ', name, {rn: round(100 * v['test'], 1) for rn, v in r['models'][name].items()}, flush=True)
     OUT.write_text(json.dumps(res, indent=1) + '\n')
 

@@ -26,6 +26,11 @@ score_read() {  # score_read NAME MODEL: as score, the masks read at t=5 with th
   $B/fd_segment "$2" --data $D/test_images --masks $D/test_masks --baselines True --supervised_steps 0 --out $E/$1 --n_eval 1000 --t 5 --post largest
   keep "$1" $E/$1
 }
+score_steps() {  # score_steps PREFIX RUN N...: checkpoints N... of a run in the chosen reading (PREFIX_read_step_N; the last keeps its picture), the last also at t=30 (PREFIX_t30)
+  local prefix=$1 run=$2; shift 2; local last=${@: -1}
+  for n in "$@"; do score_read ${prefix}_read_step_$n $run/ckpts/step_$n.safetensors; [ $n = $last ] || rm data/scenes/${prefix}_read_step_$n/segmentation.png; done
+  score ${prefix}_t30 $run/ckpts/step_$last.safetensors
+}
 score_ckpts() {  # score_ckpts PREFIX RUN [score|score_read]: every checkpoint the run kept (runs/<run>/ckpts/step_N.safetensors)
   for c in $2/ckpts/step_*.safetensors; do n=$(basename $c .safetensors); ${3:-score} $1_$n $c; rm data/scenes/$1_$n/segmentation.png; done
 }
@@ -103,17 +108,13 @@ save_model(init_from(FactorizedUNet(unet_config('photos64')), 'runs/scenes_p32')
     $B/fd_train --out runs/scenes_p64anneal --data $D/train_images --masks $D/train_masks --preset photos64 --steps 800 --anneal 400 --save_every 100 --eval_every 100
     keep_run photos64anneal runs/scenes_p64anneal ;;
   evalanneal)   # its checkpoints from step 400 (the preset's model) to 800 next to GrabCut and K-means in the chosen reading; the last also at t=30
-    for n in 400 500 600 700 800; do score_read photos64anneal_read_step_$n runs/scenes_p64anneal/ckpts/step_$n.safetensors
-      [ $n = 800 ] || rm data/scenes/photos64anneal_read_step_$n/segmentation.png; done
-    score photos64anneal_t30 runs/scenes_p64anneal ;;
+    score_steps photos64anneal runs/scenes_p64anneal 400 500 600 700 800 ;;
   p64seed1)   # the preset's recipe with seed 1 (every other run is seed 0), a checkpoint every 100 steps (kept by the loop above); the recorded
                # run asked for 800 steps and was stopped with SIGTERM after its step-700 checkpoint (session time): a constant rate, so --steps 700 is the same model
     $B/fd_train --out runs/scenes_p64seed1 --data $D/train_images --masks $D/train_masks --preset photos64 --steps 700 --seed 1 --save_every 100 --eval_every 100
     keep_run photos64seed1 runs/scenes_p64seed1 ;;
   evalseed1)   # its checkpoints from step 400 (the preset's budget) to 700 in the chosen reading, next to GrabCut and K-means; the last also at t=30
-    for n in 400 500 600 700; do score_read photos64seed1_read_step_$n runs/scenes_p64seed1/ckpts/step_$n.safetensors
-      [ $n = 700 ] || rm data/scenes/photos64seed1_read_step_$n/segmentation.png; done
-    score photos64seed1_t30 runs/scenes_p64seed1/ckpts/step_700.safetensors ;;
+    score_steps photos64seed1 runs/scenes_p64seed1 400 500 600 700 ;;
   threshold)   # the threshold on the soft foreground, chosen on the textured family; every model at every threshold on the scenes (threshold_study.json)
     $B/python data/scenes/threshold_study.py ;;
   choice)   # the reading chosen on 1,024 textured images, measured on 500 fresh scenes (seed 1, rendered to runs/scenes_fresh) and the old ones (choice_study.json)

@@ -18,10 +18,11 @@ import json
 from pathlib import Path
 import torch
 from post_study import baselines, D
-from choice_study import iou, fg as fg_rule
+from choice_study import fg as fg_rule, score
 from factorized_diffusion.runs import get_data
 from factorized_diffusion.checkpoints import load_model, resolve_checkpoint
-from factorized_diffusion.segment import segment, channel_subsets
+from factorized_diffusion.baselines import grabcut_masks
+from factorized_diffusion.segment import segment
 
 T, TH, OUT = 5, (0.3, 0.4, 0.5, 0.6, 0.7), Path(__file__).parent / 'threshold_study.json'
 
@@ -29,11 +30,7 @@ def fg(masks, subset, th): return fg_rule(masks, subset, str(th), 'largest')
 
 def rows(mv, vm, mt, tm) -> dict:
     "Strict IOU on the choose and test splits at every threshold, the channels chosen on the choose split at that threshold."
-    out = {}
-    for th in TH:
-        sub = max(channel_subsets(mv.shape[1]), key=lambda s: iou(fg(mv, s, th), vm))
-        out[str(th)] = dict(fg_channels=list(sub), choose=iou(fg(mv, sub, th), vm), test=iou(fg(mt, sub, th), tm))
-    return out
+    return {str(th): score(mv, vm, mt, tm, str(th), 'largest') for th in TH}
 
 def errors(f, gt) -> dict:
     "Mean share of pixels marked foreground wrongly (fp) and missed (fn), and the true foreground's share."
@@ -67,7 +64,6 @@ def main():
         res['models'][name] = r
         print(name, {k: round(100 * v['test'], 1) for k, v in r['thresholds'].items()}, 'scenes choose ->', r['scenes_choice'],
               {k: round(100 * v, 2) for k, v in r['errors'].items()}, flush=True)
-    from factorized_diffusion.baselines import grabcut_masks
     res['grabcut_errors'] = {f'{s} px': errors(grabcut_masks(ev[1][0])[:, 1].bool(), ev[1][1]) for s, ev in splits.items()}
     res['baselines'] = baselines(splits)
     res['n_choose'], res['n_test'] = len(splits[64][0][0]), len(splits[64][1][0])
