@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from fastprogress.fastprogress import progress_bar
 from .scheduler import SEGMENT_T
-from .segment import segment, choose_fg_channels, score_strict, score_permissive
+from .segment import FG_THRESHOLD, segment, choose_fg_channels, score_strict, score_permissive
 
 # %% auto #0
 __all__ = ['grabcut_masks', 'border_fraction', 'kmeans_pixels', 'kmeans_masks', 'compare_baselines', 'format_comparison']
@@ -62,11 +62,12 @@ def kmeans_masks(images:torch.Tensor, K:int=2, iters:int=20, seed:int=0) -> torc
 
 # %% ../nbs/07c_baselines.ipynb #8b51abb2
 def compare_baselines(model, valid, test, t:int=SEGMENT_T, progress:bool=False, extra:dict=None, ours:dict=None, name:str='factorized (ours)',
-                      post:str='none') -> dict:
+                      post:str='none', threshold=FG_THRESHOLD) -> dict:
     """Strict and permissive Acc/IOU/DICE of `model`, GrabCut and colour K-means on the same (images, masks) splits;
     `extra` adds methods (name -> function from images to (N,K,H,W) masks), e.g. the learned baselines of `07d_learned_baselines`.
-    `ours`: the model's `evaluate_segmentation` result on these splits (made with the same `post`), reused instead of segmenting
-    them again; `name`: its row. `post`: what is done to every method's foregrounds alike (`FG_POST`, `07_segment`)."""
+    `ours`: the model's `evaluate_segmentation` result on these splits (made with the same `post` and `threshold`), reused instead of
+    segmenting them again; `name`: its row. `post`, `threshold`: how every method's foregrounds are read, alike (`union_fg`, `07_segment`;
+    GrabCut's and K-means' masks are 0 or 1, so only the cut changes them)."""
     (vx, vm), (tx, tm) = valid, test
     methods = dict(GrabCut=grabcut_masks, **{'K-means (K=2)': kmeans_masks}, **(extra or {}))
     res = {}
@@ -74,8 +75,8 @@ def compare_baselines(model, valid, test, t:int=SEGMENT_T, progress:bool=False, 
     elif model is not None: methods = {name: lambda x: segment(model, x, t=t, progress=progress), **methods}
     for name, fn in methods.items():
         mv, mt = fn(vx), fn(tx)
-        sub = choose_fg_channels(mv, vm, post=post)
-        res[name] = dict(fg_channels=list(sub), strict=score_strict(mt, tm, sub, post), permissive=score_permissive(mt, tm, post))
+        sub = choose_fg_channels(mv, vm, post=post, threshold=threshold)
+        res[name] = dict(fg_channels=list(sub), strict=score_strict(mt, tm, sub, post, threshold), permissive=score_permissive(mt, tm, post, threshold))
     return res
 
 def format_comparison(res:dict) -> str:

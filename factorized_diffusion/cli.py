@@ -20,7 +20,7 @@ from .checkpoints import load_model, read_meta
 from .training import TrainConfig, TRAIN_PRESETS
 from .baselines import compare_baselines, format_comparison
 from .scheduler import SEGMENT_T
-from .segment import check_post
+from .segment import FG_THRESHOLD, check_post, check_threshold
 from .segment_folder import segment_folder
 from .prepared import prepare, is_prepared
 from .runs import (cli_errors, preset_help, train_preset_help, get_data, report, default_train_preset, train_run, labelled_train,
@@ -69,7 +69,7 @@ def fd_train(out:str='runs/train',        # run folder: checkpoint/, loss.csv, c
 
 
 # %% ../nbs/11_cli.ipynb #86645f36
-def baselines_beside(model, data, masks, evalsets, scores:dict, out, t:int=SEGMENT_T, post:str='none', unet_checkpoint=None,
+def baselines_beside(model, data, masks, evalsets, scores:dict, out, t:int=SEGMENT_T, post:str='none', threshold=FG_THRESHOLD, unet_checkpoint=None,
                      supervised_steps:int=300, device=None) -> dict:
     """`fd_segment --baselines`: GrabCut, colour K-means and the learned baselines (`07d_learned_baselines`) scored on the
     same images as the model's `scores`; the comparison is written to OUT/comparison.json and returned."""
@@ -82,7 +82,7 @@ def baselines_beside(model, data, masks, evalsets, scores:dict, out, t:int=SEGME
         print(f"training the supervised U-Net upper bound: {supervised_steps} steps on {len(lab[0])} labelled training images")
         extra.update(learned_baselines(seg_net=train_supervised(*lab, steps=supervised_steps, device=device)))
     res = compare_baselines(model, *evalsets, t=t, progress=True, extra=extra, ours=scores if 'strict' in scores else None,
-                            name='distilled student' if student else 'factorized (ours)', post=post)
+                            name='distilled student' if student else 'factorized (ours)', post=post, threshold=threshold)
     (Path(out) / 'comparison.json').write_text(json.dumps(res, indent=1))
     return res
 
@@ -96,6 +96,7 @@ def fd_segment(checkpoint:str,             # a run folder, its checkpoint/ folde
                out:str='runs/segment',      # output folder: scores.json and segmentation.png; for an image folder without --masks: labels/, soft/, fg/, overlay/, contact_sheet.png
                t:int=SEGMENT_T,             # noise level used for segmentation (the paper: 30)
                post:str='none',             # none (the paper), or largest: keep each foreground's largest connected region (one object per image; 07_segment)
+               threshold:str='0.5',         # where the summed soft masks become foreground: 0.5 (the paper), lower keeps more of each object, or otsu (each image its own; 07_segment)
                baselines:bool_arg=False,    # also score GrabCut, colour K-means (and the learned baselines below) on the same images
                unet_checkpoint:str=None,    # with --baselines: a baseline U-Net run (fd_train --arch unet) for DatasetDDPM-unsup
                supervised_steps:int=300,    # with --baselines: train a supervised U-Net this many steps on labelled training images (0: skip)
@@ -108,22 +109,22 @@ def fd_segment(checkpoint:str,             # a run folder, its checkpoint/ folde
     without --masks: write every image's masks at its own size to OUT (07a_segment_folder). With ground truth (built-in
     data, NAME:PATH, or a folder with --masks): print Acc/IOU/DICE and write pictures."""
     with cli_errors('fd_segment', locals()):
-        check_post(post)
+        check_post(post); threshold = check_threshold(threshold)
         p = resolve_checkpoint(checkpoint)
         data, masks = run_data(checkpoint, data, masks)
         model = load_model(p, device=device)
         student = getattr(model, 'clean_input', False)                        # fd_distill's student (13_distill)
         if not (isinstance(model, FactorizedUNet) or student): raise SystemExit(f"{p} holds a baseline U-Net, which has no masks: train with --arch factorized")
         if data not in BUILTIN_DATA and parse_data(data) is None and masks is None and not is_prepared(data):   # a folder without ground truth: masks out
-            s = segment_folder(model, data, out, t=t, bs=bs, fg=fg, skip_bad=skip_bad, post=post)
+            s = segment_folder(model, data, out, t=t, bs=bs, fg=fg, skip_bad=skip_bad, post=post, threshold=threshold)
             print(f"masks of {s['n_images']} images in {out}/: labels/, soft/, fg/ (channels {s['fg_channels']}, {s['fg_channels_how']}), "
                   f"overlay/; first images in {Path(out) / 'contact_sheet.png'}" + (f"; skipped {len(s['skipped'])} unreadable" if s['skipped'] else ''))
             return
         _, _, evalsets = get_data(data, model.cfg.img_size, 8, 0, masks, n_eval=n_eval, progress=True)
         if evalsets is None: raise SystemExit(f"{data} has no ground-truth masks to score against (imagenet needs --masks, the Pixel-ImageNet folder)")
-        scores = report(model, out, evalsets, name=str(p), n_samples=0, t=t, post=post)
+        scores = report(model, out, evalsets, name=str(p), n_samples=0, t=t, post=post, threshold=threshold)
         if not baselines: return
-        res = baselines_beside(model, data, masks, evalsets, scores, out, t=t, post=post, unet_checkpoint=unet_checkpoint,
+        res = baselines_beside(model, data, masks, evalsets, scores, out, t=t, post=post, threshold=threshold, unet_checkpoint=unet_checkpoint,
                                supervised_steps=supervised_steps, device=device)
         print('\n' + format_comparison(res))
 

@@ -26,7 +26,7 @@ from .datasets import parse_data, labelled_split, DATASETS
 from .prepared import is_prepared, prepared_parts, prepared_labelled, source_parts
 from .learner import ema_or_raw, tensorboard_writer
 from .checkpoints import SHIPPED_WEIGHTS, resolve_checkpoint
-from .segment import segment, multiclass_scores, evaluate_segmentation, format_scores, plot_segmentation, SegmentationCurve
+from .segment import FG_THRESHOLD, segment, multiclass_scores, evaluate_segmentation, format_scores, plot_segmentation, SegmentationCurve
 from .sampling import ddpm_sample, ddim_sample
 from .training import TrainConfig, TRAIN_PRESETS, train, LossLog
 from .resume import find_checkpoint
@@ -119,8 +119,8 @@ def get_data(data:str, size:int, n_train:int=2048, seed:int=0, masks:str=None, w
 
 # %% ../nbs/10b_runs.ipynb #38ccc591
 def report(model, out, evalsets, name:str='', n_samples:int=8, sample_steps:int=50, seed:int=0, t:int=SEGMENT_T, progress:bool=True,
-           post:str='none') -> dict:
-    "Segment the evaluation images, print and save scores, write `segmentation.png` and (if `n_samples`) `samples.png` (DDIM, `sample_steps` steps: seconds where DDPM-1000 takes minutes); `post`: `FG_POST` (`07_segment`)."
+           post:str='none', threshold=FG_THRESHOLD) -> dict:
+    "Segment the evaluation images, print and save scores, write `segmentation.png` and (if `n_samples`) `samples.png` (DDIM, `sample_steps` steps: seconds where DDPM-1000 takes minutes); `post`, `threshold`: `union_fg` (`07_segment`)."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     (vx, vm), (tx, tm) = evalsets
     labels = tm[tm != 255]
@@ -134,9 +134,9 @@ def report(model, out, evalsets, name:str='', n_samples:int=8, sample_steps:int=
                     row_titles=['image', 'ground truth', 'masks'], fname=out / 'segmentation.png')
         scores = dict(t=t, n_test=len(tx), multiclass={**r, 'mapping': {str(k): v for k, v in r['mapping'].items()}})
     else:
-        res = evaluate_segmentation(model, vx, vm, tx, tm, t=t, post=post, progress=progress)
+        res = evaluate_segmentation(model, vx, vm, tx, tm, t=t, post=post, threshold=threshold, progress=progress)
         print(f"\n{name}\n" + format_scores(res))
-        plot_segmentation(tx, tm, res['masks'], res['fg_channels'], n=10, fname=out / 'segmentation.png', post=post)
+        plot_segmentation(tx, tm, res['masks'], res['fg_channels'], n=10, fname=out / 'segmentation.png', post=post, threshold=threshold)
         scores = {k: v for k, v in res.items() if k != 'masks'}
     if n_samples:
         s = ddim_sample(model, n=n_samples, steps=sample_steps, seed=seed, progress=progress)

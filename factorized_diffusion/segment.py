@@ -16,10 +16,11 @@ from .core import MASK_COLORS, to_display
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['FG_POST', 'segment', 'fg_metrics', 'channel_subsets', 'largest_region', 'check_post', 'union_fg',
-           'choose_fg_channels', 'score_strict', 'score_permissive', 'position_share', 'explained_variance',
-           'content_alignment', 'mask_dependence', 'format_dependence', 'evaluate_segmentation', 'format_scores',
-           'plot_segmentation', 'multiclass_scores', 't_sweep', 'SegmentationCurve', 'plot_masks', 'mask_explorer']
+__all__ = ['FG_POST', 'FG_THRESHOLD', 'segment', 'fg_metrics', 'channel_subsets', 'largest_region', 'check_post',
+           'check_threshold', 'otsu_fg', 'union_fg', 'choose_fg_channels', 'score_strict', 'score_permissive',
+           'position_share', 'explained_variance', 'content_alignment', 'mask_dependence', 'format_dependence',
+           'evaluate_segmentation', 'format_scores', 'plot_segmentation', 'multiclass_scores', 't_sweep',
+           'SegmentationCurve', 'plot_masks', 'mask_explorer']
 
 # %% ../nbs/07_segment.ipynb #abb6fdf5
 @torch.no_grad()
@@ -94,26 +95,48 @@ def check_post(post:str) -> str:
     if post not in FG_POST: raise ValueError(f"post must be one of {', '.join(FG_POST)}, got {post!r}")
     return post
 
-def union_fg(masks:torch.Tensor, subset, post:str='none') -> torch.Tensor:
-    "Foreground (N,H,W) = the chosen channels' soft masks summed, thresholded at 0.5; then `post` (`FG_POST`)."
-    fg = masks[:, list(subset)].sum(1) >= 0.5
+FG_THRESHOLD = 0.5
+"Where the chosen channels' summed soft masks become foreground: the paper's 0.5 (the foreground outweighs the rest)."
+
+def check_threshold(threshold) -> float:
+    "`threshold` as a number in (0, 1), or 'otsu' (each image's own threshold, `otsu_fg`); else a one-line error."
+    if threshold == 'otsu': return threshold
+    try: v = float(threshold)
+    except (TypeError, ValueError): v = None
+    if v is None or not 0 < v < 1: raise ValueError(f"threshold must be a number between 0 and 1 (the paper: 0.5) or otsu, got {threshold!r}")
+    return v
+
+def otsu_fg(p:torch.Tensor, bins:int=64) -> torch.Tensor:
+    "Each soft foreground of `p` (N,H,W) cut at its own Otsu threshold: the split of its histogram with the largest between-class variance."
+    out = []
+    for x in p.cpu().numpy():
+        h, e = np.histogram(x, bins=bins, range=(0, 1)); c = (e[:-1] + e[1:]) / 2
+        w0 = np.cumsum(h); w1 = w0[-1] - w0; m0 = np.cumsum(h * c)
+        between = w0 * w1 * (m0 / np.maximum(w0, 1) - (m0[-1] - m0) / np.maximum(w1, 1)) ** 2
+        out.append(x > e[int(np.argmax(between)) + 1])
+    return torch.from_numpy(np.stack(out)).to(p.device) if out else p.bool()
+
+def union_fg(masks:torch.Tensor, subset, post:str='none', threshold=FG_THRESHOLD) -> torch.Tensor:
+    "Foreground (N,H,W) = the chosen channels' soft masks summed, at or above `threshold` (`FG_THRESHOLD`, or 'otsu'); then `post` (`FG_POST`)."
+    p, th = masks[:, list(subset)].sum(1), check_threshold(threshold)
+    fg = otsu_fg(p) if th == 'otsu' else p >= th
     return largest_region(fg) if check_post(post) == 'largest' else fg
 
-def choose_fg_channels(masks:torch.Tensor, gt:torch.Tensor, metric:str='iou', post:str='none') -> tuple:
+def choose_fg_channels(masks:torch.Tensor, gt:torch.Tensor, metric:str='iou', post:str='none', threshold=FG_THRESHOLD) -> tuple:
     "Strict rule, step 1: the channel subset with the best mean `metric` on a labelled validation split."
     gt = gt.reshape(masks.shape[0], *masks.shape[-2:])
-    return max(channel_subsets(masks.shape[1]), key=lambda s: fg_metrics(union_fg(masks, s, post), gt)[metric].mean().item())
+    return max(channel_subsets(masks.shape[1]), key=lambda s: fg_metrics(union_fg(masks, s, post, threshold), gt)[metric].mean().item())
 
-def score_strict(masks:torch.Tensor, gt:torch.Tensor, subset, post:str='none') -> dict:
+def score_strict(masks:torch.Tensor, gt:torch.Tensor, subset, post:str='none', threshold=FG_THRESHOLD) -> dict:
     "Strict rule, step 2: mean Acc/IOU/DICE with the channel subset fixed beforehand."
     gt = gt.reshape(masks.shape[0], *masks.shape[-2:])
-    return {k: v.mean().item() for k, v in fg_metrics(union_fg(masks, subset, post), gt).items()}
+    return {k: v.mean().item() for k, v in fg_metrics(union_fg(masks, subset, post, threshold), gt).items()}
 
 # %% ../nbs/07_segment.ipynb #90a7fcf2
-def score_permissive(masks:torch.Tensor, gt:torch.Tensor, post:str='none') -> dict:
+def score_permissive(masks:torch.Tensor, gt:torch.Tensor, post:str='none', threshold=FG_THRESHOLD) -> dict:
     "IEM/ReDO-style permissive rule: per image and per metric the best channel subset, then the mean over images."
     gt = gt.reshape(masks.shape[0], *masks.shape[-2:])
-    per = [fg_metrics(union_fg(masks, s, post), gt) for s in channel_subsets(masks.shape[1])]
+    per = [fg_metrics(union_fg(masks, s, post, threshold), gt) for s in channel_subsets(masks.shape[1])]
     return {k: torch.stack([p[k] for p in per]).max(0).values.mean().item() for k in per[0]}
 
 # %% ../nbs/07_segment.ipynb #891fc73f
@@ -175,18 +198,20 @@ def format_dependence(dep:dict) -> str:
     return s
 
 # %% ../nbs/07_segment.ipynb #a08ac26a
-def evaluate_segmentation(model, valid_images, valid_masks, test_images, test_masks, t:int=SEGMENT_T, post:str='none', **kwargs) -> dict:
+def evaluate_segmentation(model, valid_images, valid_masks, test_images, test_masks, t:int=SEGMENT_T, post:str='none',
+                          threshold=FG_THRESHOLD, **kwargs) -> dict:
     """Strict and permissive Acc/IOU/DICE of `model` on a test split; the strict channel subset is chosen on the valid split.
-    `post`: what is done to every foreground before it is scored (`FG_POST`)."""
+    `post` and `threshold`: how every soft foreground becomes a foreground before it is scored (`union_fg`)."""
     mv, mt = segment(model, valid_images, t=t, **kwargs), segment(model, test_images, t=t, **kwargs)
-    subset = choose_fg_channels(mv, valid_masks, post=post)
-    return dict(t=t, post=post, fg_channels=list(subset), n_valid=len(valid_images), n_test=len(test_images),
-                strict=score_strict(mt, test_masks, subset, post), permissive=score_permissive(mt, test_masks, post),
+    subset = choose_fg_channels(mv, valid_masks, post=post, threshold=threshold)
+    return dict(t=t, post=post, threshold=threshold, fg_channels=list(subset), n_valid=len(valid_images), n_test=len(test_images),
+                strict=score_strict(mt, test_masks, subset, post, threshold), permissive=score_permissive(mt, test_masks, post, threshold),
                 channel_usage=mt.mean((0, 2, 3)).tolist(), dependence=mask_dependence(mt, subset, test_masks, test_images), masks=mt)
 
 def format_scores(res:dict) -> str:
     "A small text table of an `evaluate_segmentation` result."
     post = '' if res.get('post', 'none') == 'none' else f", each foreground cut to its {res['post']} region"
+    if res.get('threshold', FG_THRESHOLD) != FG_THRESHOLD: post += f", soft foreground thresholded at {res['threshold']}"
     lines = [f"segmentation at t={res['t']} on {res['n_test']} test images (foreground channels {res['fg_channels']} chosen on {res['n_valid']} labelled validation images{post})",
              f"{'rule':38s} {'Acc':>6s} {'IOU':>6s} {'DICE':>6s}"]
     for name, key in (('strict (fixed channels)', 'strict'), ('permissive (IEM/ReDO per-image best)', 'permissive')):
@@ -194,10 +219,10 @@ def format_scores(res:dict) -> str:
     if 'dependence' in res: lines.append(format_dependence(res['dependence']))
     return '\n'.join(lines)
 
-def plot_segmentation(images, gt, masks, fg_channels, n:int=8, fname=None, post:str='none'):
+def plot_segmentation(images, gt, masks, fg_channels, n:int=8, fname=None, post:str='none', threshold=FG_THRESHOLD):
     "Rows: images, ground truth, soft masks (channel colours), predicted foreground (strict rule)."
     n = min(n, len(images))
-    pred = union_fg(masks[:n], fg_channels, post).float()
+    pred = union_fg(masks[:n], fg_channels, post, threshold).float()
     two = lambda m: torch.stack([1 - m, m])
     rows = [list(images[:n]), [overlay_masks(x, two(g.reshape(x.shape[-2:]).float()), 0.6) for x, g in zip(images, gt[:n])],
             [overlay_masks(x, m, 0.7) for x, m in zip(images, masks[:n])], [overlay_masks(x, two(p), 0.6) for x, p in zip(images, pred)]]

@@ -13,17 +13,17 @@ from PIL import Image
 from fastprogress.fastprogress import progress_bar
 from .core import show_images, overlay_masks
 from .data import image_files, read_image, to_tensor
-from .segment import SEGMENT_T, segment, channel_subsets, union_fg
+from .segment import SEGMENT_T, FG_THRESHOLD, segment, channel_subsets, union_fg, check_threshold
 from .baselines import border_fraction
 
 # %% auto #0
 __all__ = ['choose_fg_unlabelled', 'folder_images', 'model_input', 'full_size', 'parse_fg', 'segment_folder']
 
 # %% ../nbs/07a_segment_folder.ipynb #ea47bd18
-def choose_fg_unlabelled(masks:torch.Tensor, post:str='none') -> tuple:
-    "The channel subset of soft masks (N,K,H,W) whose union (after `post`) covers most more of the image than of its border (no labels)."
+def choose_fg_unlabelled(masks:torch.Tensor, post:str='none', threshold=FG_THRESHOLD) -> tuple:
+    "The channel subset of soft masks (N,K,H,W) whose union (`threshold`, then `post`) covers most more of the image than of its border (no labels)."
     def inside(s):
-        fg = union_fg(masks, s, post).float()[:, None]
+        fg = union_fg(masks, s, post, threshold).float()[:, None]
         return (fg.mean((1, 2, 3)) - border_fraction(fg)[:, 0]).mean().item()
     return max(channel_subsets(masks.shape[1]), key=inside)
 
@@ -47,13 +47,13 @@ def full_size(masks:torch.Tensor, hw) -> torch.Tensor:
     return F.interpolate(masks[None].float(), size=tuple(hw), mode='bilinear', align_corners=False)[0]
 
 # %% ../nbs/07a_segment_folder.ipynb #691ceb21
-def _write(out:Path, rel:Path, im:Image.Image, soft:torch.Tensor, fg_channels, post:str='none'):
+def _write(out:Path, rel:Path, im:Image.Image, soft:torch.Tensor, fg_channels, post:str='none', threshold=FG_THRESHOLD):
     "The four files of one image: labels, soft masks, foreground, overlay (`soft` at the image's size)."
     stem = rel.with_suffix('')
     for sub in ('labels', 'soft', 'fg', 'overlay'): (out / sub / stem).parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(soft.argmax(0).byte().numpy()).save(out / 'labels' / f'{stem}.png')
     np.savez_compressed(out / 'soft' / f'{stem}.npz', soft=(soft * 255).round().clamp(0, 255).byte().numpy())
-    fg = union_fg(soft[None], fg_channels, post)[0]
+    fg = union_fg(soft[None], fg_channels, post, threshold)[0]
     Image.fromarray((fg.numpy() * 255).astype(np.uint8)).save(out / 'fg' / f'{stem}.png')
     Image.fromarray((overlay_masks(to_tensor(im), soft, 0.5) * 255).round().astype(np.uint8)).save(out / 'overlay' / f'{stem}.jpg', quality=90)
 
@@ -74,16 +74,16 @@ def _read(files, skip_bad:bool, skipped:list, noted:set=None):
 
 # %% ../nbs/07a_segment_folder.ipynb #64cfd4c4
 def segment_folder(model, folder, out, t:int=SEGMENT_T, bs:int=64, fg=None, n_choose:int=256, seed:int=0,
-                   skip_bad:bool=False, n_sheet:int=8, progress:bool=True, post:str='none') -> dict:
+                   skip_bad:bool=False, n_sheet:int=8, progress:bool=True, post:str='none', threshold=FG_THRESHOLD) -> dict:
     """Write the masks of every image under `folder` to `out` (layout above); returns the summary also written to
     `out/summary.json`. `fg`: the foreground channels (e.g. '0,2' or [0, 2]); None: `choose_fg_unlabelled` on the
-    masks of the first `n_choose` images. `post`: what is done to each foreground (`FG_POST`, `07_segment`). A batch holds the model-size inputs only; each image is read again to write its files."""
-    folder, out = Path(folder), Path(out)
+    masks of the first `n_choose` images. `post`, `threshold`: how each soft foreground becomes a foreground (`union_fg`, `07_segment`). A batch holds the model-size inputs only; each image is read again to write its files."""
+    folder, out, threshold = Path(folder), Path(out), check_threshold(threshold)
     files, size, skipped, sheet, noted, K = folder_images(folder, exclude=out), model.cfg.img_size, [], [], set(), None   # noted: image modes warned about once
     if fg is None:
         first = [model_input(im, size) for _, im in _read(files[:n_choose], skip_bad, [], noted)]
         if not first: raise ValueError(f"none of the first {min(n_choose, len(files))} images under {folder} is readable")
-        fg_channels, how = choose_fg_unlabelled(segment(model, torch.stack(first), t=t, bs=bs, seed=seed), post), 'chosen without labels (choose_fg_unlabelled)'
+        fg_channels, how = choose_fg_unlabelled(segment(model, torch.stack(first), t=t, bs=bs, seed=seed), post, threshold), 'chosen without labels (choose_fg_unlabelled)'
     else: fg_channels, how = parse_fg(fg), 'named by the user'
     batches = [files[i:i + bs] for i in range(0, len(files), bs)]
     for batch in (progress_bar(batches) if progress else batches):
@@ -93,20 +93,20 @@ def segment_folder(model, folder, out, t:int=SEGMENT_T, bs:int=64, fg=None, n_ch
         K = masks.shape[1]
         if max(fg_channels) >= K: raise ValueError(f"fg channel {max(fg_channels)} does not exist: the model has K={K} masks (0 to {K - 1})")
         for (f, x, (w, h)), m in zip(xs, masks):
-            _write(out, f.relative_to(folder), read_image(f, noted), full_size(m, (h, w)), fg_channels, post)
+            _write(out, f.relative_to(folder), read_image(f, noted), full_size(m, (h, w)), fg_channels, post, threshold)
             if len(sheet) < n_sheet: sheet.append((x, m))
-    _contact_sheet(sheet, fg_channels, out / 'contact_sheet.png', post)
-    summary = dict(folder=str(folder), n_images=len(files) - len(skipped), skipped=skipped, K=K, t=t, post=post, model_size=size,
+    _contact_sheet(sheet, fg_channels, out / 'contact_sheet.png', post, threshold)
+    summary = dict(folder=str(folder), n_images=len(files) - len(skipped), skipped=skipped, K=K, t=t, post=post, threshold=threshold, model_size=size,
                    fg_channels=list(fg_channels), fg_channels_how=how,
                    layout=dict(labels='PNG, value k = region k', soft='npz (key soft), uint8 (K,H,W), 255 = 1', fg='PNG, 255 = foreground', overlay='JPEG'))
     out.mkdir(parents=True, exist_ok=True)
     (out / 'summary.json').write_text(json.dumps(summary, indent=1))
     return summary
 
-def _contact_sheet(sheet, fg_channels, fname, post:str='none'):
+def _contact_sheet(sheet, fg_channels, fname, post:str='none', threshold=FG_THRESHOLD):
     "The first images, their K masks and their foreground, as one picture."
     if not sheet: return
     two = lambda m: torch.stack([~m, m]).float()
     show_images([[x for x, _ in sheet], [overlay_masks(x, m, 0.6) for x, m in sheet],
-                 [overlay_masks(x, two(union_fg(m[None], fg_channels, post)[0]), 0.6) for x, m in sheet]],
+                 [overlay_masks(x, two(union_fg(m[None], fg_channels, post, threshold)[0]), 0.6) for x, m in sheet]],
                 row_titles=['image', 'K masks', 'foreground'], fname=fname)

@@ -184,7 +184,8 @@ def test_textures_data_and_the_texture_study_options(tmp_path):
     assert saved['model']['padding'] == 'circular'
     assert {k: saved['train'][k] for k in ('flip', 'shift', 'zoom', 'equivariance')} == dict(flip=True, shift=0.25, zoom=0.5, equivariance=0.1)
     assert {'fg_position_share', 'min_position_share'} <= set((out / 'curve.csv').read_text().splitlines()[0].split(','))
-    r = run('fd_segment', out, '--data', 'textures', '--out', tmp_path / 'seg')
+    r = run('fd_segment', out, '--data', 'textures', '--out', tmp_path / 'seg', '--threshold', 0.4)
+    assert json.loads((tmp_path / 'seg' / 'scores.json').read_text())['threshold'] == 0.4 and 'thresholded at 0.4' in r.stdout
     dep = json.loads((tmp_path / 'seg' / 'scores.json').read_text())['dependence']
     assert 0 <= dep['fg_position_share'] <= 1 and 0 <= dep['gt_position_share'] <= 1 and len(dep['position_share']) == 3
     r = run('fd_study', '--help')
@@ -215,6 +216,10 @@ def test_photo_presets_train_on_a_folder_and_masks_come_out(tmp_path):
     assert json.loads((tmp_path / 'masks' / 'summary.json').read_text())['n_images'] == len(files)
     r = run('fd_segment', 'textures32', '--data', odd, '--out', tmp_path / 'm2', '--fg', 7, ok=False)
     assert r.returncode == 2 and 'the model has K=3' in r.stderr
+    r = run('fd_segment', 'textures32', '--data', odd, '--out', tmp_path / 'm3', '--threshold', 'otsu', '--post', 'largest')
+    assert json.loads((tmp_path / 'm3' / 'summary.json').read_text())['threshold'] == 'otsu'
+    r = run('fd_segment', 'textures32', '--data', odd, '--out', tmp_path / 'm4', '--threshold', 1.5, ok=False)
+    assert r.returncode == 2 and 'threshold must be a number between 0 and 1' in r.stderr and not (tmp_path / 'm4').exists()
     r = run('fd_train', '--out', tmp_path / 'sc', '--data', 'scenes', *TINY, '--steps', 1)
     assert 'trained to step 1' in r.stdout
 
