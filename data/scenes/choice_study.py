@@ -21,27 +21,17 @@ the chosen reading against GrabCut and K-means with the same cut.
 """
 import json
 from pathlib import Path
-import numpy as np, torch
+import torch
 from post_study import D, rows
 from factorized_diffusion.runs import get_data
 from factorized_diffusion.checkpoints import load_model, resolve_checkpoint
-from factorized_diffusion.segment import segment, channel_subsets, fg_metrics, largest_region, FG_POST
+from factorized_diffusion.segment import segment, channel_subsets, fg_metrics, largest_region, otsu_fg as otsu, FG_POST
 from factorized_diffusion.textures import TexturesDataset
 from factorized_diffusion.baselines import grabcut_masks, kmeans_masks
 from factorized_diffusion.scenes import write_folder
 
 TS, RULES, OLD = (5, 10, 20, 30), ('0.5', '0.4', '0.3', 'otsu'), dict(t=5, rule='0.5', post='largest')
 FRESH, N_CHOICE, OUT = 'runs/scenes_fresh', 1024, Path(__file__).parent / 'choice_study.json'
-
-def otsu(p:torch.Tensor, bins:int=64) -> torch.Tensor:
-    "Each soft foreground of `p` (N,H,W) cut at its own Otsu threshold (the split of its histogram with the largest between-class variance)."
-    out = []
-    for x in p.cpu().numpy():
-        h, e = np.histogram(x, bins=bins, range=(0, 1)); c = (e[:-1] + e[1:]) / 2
-        w0 = np.cumsum(h); w1 = w0[-1] - w0; m0 = np.cumsum(h * c)
-        between = w0 * w1 * (m0 / np.maximum(w0, 1) - (m0[-1] - m0) / np.maximum(w1, 1)) ** 2
-        out.append(x > e[int(np.argmax(between)) + 1])
-    return torch.from_numpy(np.stack(out))
 
 def fg(masks, subset, rule:str, post:str):
     p = masks[:, list(subset)].sum(1)
