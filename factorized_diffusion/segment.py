@@ -211,7 +211,8 @@ def evaluate_segmentation(model, valid_images, valid_masks, test_images, test_ma
 def format_scores(res:dict) -> str:
     "A small text table of an `evaluate_segmentation` result."
     post = '' if res.get('post', 'none') == 'none' else f", each foreground cut to its {res['post']} region"
-    if res.get('threshold', FG_THRESHOLD) != FG_THRESHOLD: post += f", soft foreground thresholded at {res['threshold']}"
+    th = res.get('threshold', FG_THRESHOLD)
+    if th != FG_THRESHOLD: post += ", soft foreground cut at each image's Otsu threshold" if th == 'otsu' else f", soft foreground thresholded at {th}"
     lines = [f"segmentation at t={res['t']} on {res['n_test']} test images (foreground channels {res['fg_channels']} chosen on {res['n_valid']} labelled validation images{post})",
              f"{'rule':38s} {'Acc':>6s} {'IOU':>6s} {'DICE':>6s}"]
     for name, key in (('strict (fixed channels)', 'strict'), ('permissive (IEM/ReDO per-image best)', 'permissive')):
