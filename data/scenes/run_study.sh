@@ -1,6 +1,6 @@
 #!/bin/bash
 # The photographs study of nbs/studies/06_photos.ipynb, stage by stage, from the repository root after `make env`:
-#   bash data/scenes/run_study.sh data | p32 | eval32 | p64 | eval64 | p64long | eval64long | p32shapes | zs64from32 | distill32 | fgrule | reading | draws | refine | p64from32 | clutter64 | p64clutter | p64clutterlong | small64 | evalsmall64 | p64anneal | evalanneal | p64seed1 | evalseed1 | threshold | choice | clutter64to400 | clutter32 | sizechoice
+#   bash data/scenes/run_study.sh data | p32 | eval32 | p64 | eval64 | p64long | eval64long | p32shapes | zs64from32 | distill32 | fgrule | reading | draws | refine | p64from32 | clutter64 | p64clutter | p64clutterlong | small64 | evalsmall64 | p64anneal | evalanneal | p64seed1 | evalseed1 | threshold | choice | clutter64to400 | clutter32 | sizechoice | pooled
 # (the recorded runs also kept every checkpoint while training: a loop copied runs/<run>/checkpoint/model.safetensors
 #  to runs/<run>/ckpts/step_N.safetensors whenever checkpoint/run.json showed a new step; eval32 and eval64 score them)
 # Runs go to runs/ (not in git); what the notebook reads is copied to data/scenes/<name>/ by `keep` and `keep_run`.
@@ -128,5 +128,7 @@ save_model(init_from(FactorizedUNet(unet_config('photos64')), 'runs/scenes_p32')
     keep_run clutter32 runs/clutter32 ;;
   sizechoice)   # each size's reading chosen with the preset fine-tuned on clutter, measured on 500 fresh scenes (seed 2, runs/scenes_fresh2) (size_choice_study.json)
     $B/python data/scenes/size_choice_study.py ;;
-  *) echo "usage: $0 data|p32|eval32|p64|eval64|p64long|eval64long|p32shapes|zs64from32|distill32|fgrule|reading|draws|refine|p64from32|clutter64|p64clutter|p64clutterlong|small64|evalsmall64|p64anneal|evalanneal|p64seed1|evalseed1|threshold|choice|clutter64to400|clutter32|sizechoice" >&2; exit 2 ;;
+  pooled)   # choice_study's fixed reading of scenes64 on every fresh set (seeds 1, 2 and 3, rendered to runs/scenes_fresh3), pooled, paired to GrabCut (pooled_study.json)
+    $B/python data/scenes/pooled_study.py ;;
+  *) echo "usage: $0 data|p32|eval32|p64|eval64|p64long|eval64long|p32shapes|zs64from32|distill32|fgrule|reading|draws|refine|p64from32|clutter64|p64clutter|p64clutterlong|small64|evalsmall64|p64anneal|evalanneal|p64seed1|evalseed1|threshold|choice|clutter64to400|clutter32|sizechoice|pooled" >&2; exit 2 ;;
 esac
