@@ -95,6 +95,7 @@ def check_post(post:str) -> str:
     if post not in FG_POST: raise ValueError(f"post must be one of {', '.join(FG_POST)}, got {post!r}")
     return post
 
+# %% ../nbs/07_segment.ipynb #3e5b8aa6
 FG_THRESHOLD = 0.5
 "Where the chosen channels' summed soft masks become foreground: the paper's 0.5 (the foreground outweighs the rest)."
 

@@ -1,7 +1,7 @@
 """Prepared data (nbs/05b_prepared.ipynb, issue 28) under the faults a build meets: `fd_prepare` killed with SIGKILL at
 seeded random moments (and once between the two renames that publish it), stopped by SIGTERM, and run from another
 working folder; every time, what is left is either absent or complete and equal to the on-the-fly items."""
-import json, os, random, signal, subprocess, sys, time
+import os, random, signal, subprocess, sys, time
 from pathlib import Path
 import numpy as np
 import pytest
