@@ -25,7 +25,7 @@ import torch
 from post_study import D, rows
 from factorized_diffusion.runs import get_data
 from factorized_diffusion.checkpoints import load_model, resolve_checkpoint
-from factorized_diffusion.segment import segment, channel_subsets, fg_metrics, largest_region, otsu_fg as otsu, FG_POST
+from factorized_diffusion.segment import segment, union_fg, choose_fg_channels, score_strict, FG_POST
 from factorized_diffusion.textures import TexturesDataset
 from factorized_diffusion.baselines import grabcut_masks, kmeans_masks
 from factorized_diffusion.scenes import write_folder
@@ -34,25 +34,42 @@ TS, RULES, OLD = (5, 10, 20, 30), ('0.5', '0.4', '0.3', 'otsu'), dict(t=5, rule=
 FRESH, N_CHOICE, OUT = 'runs/scenes_fresh', 1024, Path(__file__).parent / 'choice_study.json'
 
 def fg(masks, subset, rule:str, post:str):
-    p = masks[:, list(subset)].sum(1)
-    f = otsu(p) if rule == 'otsu' else p >= float(rule)
-    return largest_region(f) if post == 'largest' else f
-
-def iou(f, gt): return fg_metrics(f, gt.reshape(f.shape))['iou'].mean().item()
+    "The foreground of `masks` in one reading: the package's union_fg with the threshold `rule` (a number, or otsu)."
+    return union_fg(masks, subset, post, rule)
 
 def score(mv, vm, mt, tm, rule, post) -> dict:
     "Channels chosen on (mv, vm) in this reading, strict IOU on the choose and test splits."
-    sub = max(channel_subsets(mv.shape[1]), key=lambda s: iou(fg(mv, s, rule, post), vm))
-    return dict(fg_channels=list(sub), choose=iou(fg(mv, sub, rule, post), vm), test=iou(fg(mt, sub, rule, post), tm))
+    sub = choose_fg_channels(mv, vm, post=post, threshold=rule)
+    return dict(fg_channels=list(sub), choose=score_strict(mv, vm, sub, post, rule)['iou'], test=score_strict(mt, tm, sub, post, rule)['iou'])
+
+def grid(model, images, gt, ts=TS, label:str='') -> dict:
+    "Every reading (t in `ts` x RULES x FG_POST) of `model` on labelled `images`, the channels chosen on the same images for each."
+    out = {}
+    for t in ts:
+        m = segment(model, images, t=t)
+        for rule in RULES:
+            for post in FG_POST:
+                sub = choose_fg_channels(m, gt, post=post, threshold=rule)
+                out[f't={t} {rule} {post}'] = dict(t=t, rule=rule, post=post, fg_channels=list(sub), iou=score_strict(m, gt, sub, post, rule)['iou'])
+        print(f'{label}t={t}', {k: round(100 * v['iou'], 2) for k, v in out.items() if v['t'] == t}, flush=True)
+    return out
+
+def best(g:dict) -> dict:
+    "The reading of `grid` result `g` with the best strict IOU."
+    b = max(g.values(), key=lambda v: v['iou'])
+    return dict(t=b['t'], rule=b['rule'], post=b['post'])
 
 def baselines(ev) -> dict:
     "GrabCut and K-means on one size's (choose, test) split, with and without the cut (post_study.rows: threshold 0.5)."
     return {name: rows(fn, *ev) for name, fn in (('GrabCut', grabcut_masks), ('K-means (K=2)', kmeans_masks))}
 
-def models():
+KEPT = (('scenes_p64seed1', 'seed-1 run', (400, 700)), ('scenes_p64anneal', 'annealed run', (800,)))   # the annealed run's step 400 is scenes64
+
+def models(kept=KEPT):
+    "The two preset models, then the kept checkpoints (run, name, steps) of `kept` that runs/ holds."
     yield '32 px: scenes32 (photos32, 1000 steps)', resolve_checkpoint('scenes32')
     yield '64 px: scenes64 (photos64, 400 steps)', resolve_checkpoint('scenes64')
-    for run, name, steps in (('scenes_p64seed1', 'seed-1 run', (400, 700)), ('scenes_p64anneal', 'annealed run', (800,))):  # the annealed run's step 400 is scenes64
+    for run, name, steps in kept:
         for n in steps:
             if (p := Path(f'runs/{run}/ckpts/step_{n}.safetensors')).exists(): yield f'64 px: photos64 {name}, {n} steps', p
 
@@ -61,17 +78,8 @@ def main():
     res = dict(ts=list(TS), rules=list(RULES), posts=list(FG_POST), old=OLD, n_choice=N_CHOICE)
     tex = load_model(resolve_checkpoint('textures32'))
     ds = TexturesDataset(N_CHOICE, 32, 'valid', 0)
-    gt = ds.masks
-    res['choice'] = {}
-    for t in TS:
-        m = segment(tex, ds.images, t=t)
-        for rule in RULES:
-            for post in FG_POST:
-                sub = max(channel_subsets(m.shape[1]), key=lambda s: iou(fg(m, s, rule, post), gt))
-                res['choice'][f't={t} {rule} {post}'] = dict(t=t, rule=rule, post=post, fg_channels=list(sub), iou=iou(fg(m, sub, rule, post), gt))
-        print(f't={t}', {k: round(100 * v['iou'], 2) for k, v in res['choice'].items() if v['t'] == t}, flush=True)
-    best = max(res['choice'].values(), key=lambda v: v['iou'])
-    res['chosen'] = dict(t=best['t'], rule=best['rule'], post=best['post'], on=f'textures family, {N_CHOICE} valid images (textures32 model, 32 px)')
+    res['choice'] = grid(tex, ds.images, ds.masks)
+    res['chosen'] = dict(**best(res['choice']), on=f'textures family, {N_CHOICE} valid images (textures32 model, 32 px)')
     print('chosen:', res['chosen'], flush=True)
     if not Path(f'{FRESH}/test_images').exists():
         write_folder(500, f'{FRESH}/test_images', f'{FRESH}/test_masks', split='test', seed=1)

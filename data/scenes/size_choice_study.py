@@ -31,46 +31,31 @@ import json
 from pathlib import Path
 import torch
 from post_study import D
-from choice_study import fg, iou, score, baselines
+from choice_study import RULES, score, baselines, grid, best, models
 from factorized_diffusion.runs import get_data
 from factorized_diffusion.checkpoints import load_model, resolve_checkpoint
-from factorized_diffusion.segment import segment, channel_subsets, FG_POST
+from factorized_diffusion.segment import segment, FG_POST
 from factorized_diffusion.clutter import ClutterDataset
 from factorized_diffusion.scenes import write_folder
 
-TS, RULES, N_CHOICE = (1, 2, 3, 5, 10), ('0.5', '0.4', '0.3', 'otsu'), 1024
+TS, N_CHOICE = (1, 2, 3, 5, 10), 1024
 OTHER = dict(old=dict(t=5, rule='0.5', post='largest'), choice_study=dict(t=5, rule='0.3', post='largest'))
 FRESH2, OUT = 'runs/scenes_fresh2', Path(__file__).parent / 'size_choice_study.json'
-PRESET_MODELS = {32: ('scenes32 (photos32, 1000 steps)', 'scenes32'), 64: ('scenes64 (photos64, 400 steps)', 'scenes64')}
+KEPT = (('scenes_p64seed1', 'seed-1 run', (700,)), ('scenes_p64anneal', 'annealed run', (800,)))   # with the preset models, those read here
 CHOOSERS = {32: 'runs/clutter32', 64: 'runs/clutter64_400'}   # each preset fine-tuned on the clutter family's training images
-
-def models():
-    "The two preset models (the verdict), then other 64 px checkpoints of the study for comparison, where runs/ has them."
-    for size, (name, ck) in PRESET_MODELS.items(): yield f'{size} px: {name}', resolve_checkpoint(ck)
-    for run, name, n in (('scenes_p64seed1', 'photos64 seed-1 run', 700), ('scenes_p64anneal', 'photos64 annealed run', 800)):
-        if (p := Path(f'runs/{run}/ckpts/step_{n}.safetensors')).exists(): yield f'64 px: {name}, {n} steps', p
 
 def choose(size:int) -> dict:
     "Every reading's strict IOU on 1,024 clutter `valid` images at `size`, read by that size's preset fine-tuned on clutter; the best."
     m = load_model(resolve_checkpoint(CHOOSERS[size]))
     assert m.cfg.img_size == size, (CHOOSERS[size], m.cfg.img_size)
     ds = ClutterDataset(N_CHOICE, size, 'valid', 0)
-    out = {}
-    for t in TS:
-        masks = segment(m, ds.images, t=t)
-        for rule in RULES:
-            for post in FG_POST:
-                sub = max(channel_subsets(masks.shape[1]), key=lambda s: iou(fg(masks, s, rule, post), ds.masks))
-                out[f't={t} {rule} {post}'] = dict(t=t, rule=rule, post=post, fg_channels=list(sub), iou=iou(fg(masks, sub, rule, post), ds.masks))
-        print(f'{size} px t={t}', {k: round(100 * v['iou'], 2) for k, v in out.items() if v['t'] == t}, flush=True)
-    best = max(out.values(), key=lambda v: v['iou'])
-    return dict(grid=out, chosen=dict(t=best['t'], rule=best['rule'], post=best['post'],
-                                      on=f'clutter family, {N_CHOICE} valid images at {size} px ({CHOOSERS[size]}: the preset fine-tuned on clutter)'))
+    g = grid(m, ds.images, ds.masks, TS, f'{size} px ')
+    return dict(grid=g, chosen=dict(**best(g), on=f'clutter family, {N_CHOICE} valid images at {size} px ({CHOOSERS[size]}: the preset fine-tuned on clutter)'))
 
 def main():
     torch.manual_seed(0)
     res = dict(ts=list(TS), rules=list(RULES), posts=list(FG_POST), other=OTHER, n_choice=N_CHOICE, choice={})
-    for size in PRESET_MODELS:
+    for size in CHOOSERS:
         res['choice'][f'{size} px'] = choose(size)
         print(f'{size} px chosen:', res['choice'][f'{size} px']['chosen'], flush=True)
     if not Path(f'{FRESH2}/test_images').exists():
@@ -84,7 +69,7 @@ def main():
         r = res['sets'][sname] = dict(models={}, baselines={f'{s} px': baselines(ev) for s, ev in splits.items()},
                                       n_choose=len(splits[64][0][0]), n_test=len(splits[64][1][0]))
         print(sname, {k: {n: {p: round(100 * x['test'], 1) for p, x in v.items()} for n, v in b.items()} for k, b in r['baselines'].items()}, flush=True)
-        for name, ck in models():
+        for name, ck in models(KEPT):
             m = load_model(ck); size = m.cfg.img_size; (vx, vm), (tx, tm) = splits[size]
             readings = dict(chosen=res['choice'][f'{size} px']['chosen'], **OTHER)
             masks = {t: (segment(m, vx, t=t), segment(m, tx, t=t)) for t in {rd['t'] for rd in readings.values()}}   # once per t

@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 import torch
 from post_study import baselines, D
-from choice_study import fg as fg_rule, score
+from choice_study import fg as fg_rule, score, models
 from factorized_diffusion.runs import get_data
 from factorized_diffusion.checkpoints import load_model, resolve_checkpoint
 from factorized_diffusion.baselines import grabcut_masks
@@ -37,12 +37,6 @@ def errors(f, gt) -> dict:
     gt = gt.reshape(f.shape).bool()
     return dict(fp=(f & ~gt).float().mean().item(), fn=(~f & gt).float().mean().item(), fg=gt.float().mean().item())
 
-def models():
-    yield '32 px: scenes32 (photos32, 1000 steps)', resolve_checkpoint('scenes32')
-    yield '64 px: scenes64 (photos64, 400 steps)', resolve_checkpoint('scenes64')
-    for run, name, n in (('scenes_p64anneal', 'annealed run', 800), ('scenes_p64seed1', 'seed-1 run', 700)):
-        if (p := Path(f'runs/{run}/ckpts/step_{n}.safetensors')).exists(): yield f'64 px: photos64 {name}, {n} steps', p
-
 def main():
     torch.manual_seed(0)
     res = dict(t=T, post='largest', thresholds=list(TH))
@@ -54,7 +48,7 @@ def main():
     print('chosen on the textured family:', res['chosen'], {k: round(100 * v['choose'], 2) for k, v in res['choice'].items()}, flush=True)
     splits = {s: get_data(f'{D}/test_images', s, 8, 0, f'{D}/test_masks', n_eval=1000)[2] for s in (32, 64)}
     res['models'] = {}
-    for name, ck in models():
+    for name, ck in models((('scenes_p64anneal', 'annealed run', (800,)), ('scenes_p64seed1', 'seed-1 run', (700,)))):
         m = load_model(ck)
         (vx, vm), (tx, tm) = splits[m.cfg.img_size]
         mv, mt = segment(m, vx, t=T), segment(m, tx, t=T)
