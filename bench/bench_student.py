@@ -1,6 +1,6 @@
 """Which student is fast enough? Images per second of segmentation networks at 32 px, measured side by side in one run
 (interleaved, best of several repeats): the teacher's decoder-free mask path (one pass at t=30, as fd_segment does it),
-the project's own U-Net blocks shrunk (SegUNet, 07d_learned_baselines), the plain conv U-Net students of 13_distill,
+the project's own U-Net blocks shrunk (SegUNet, 09c_learned_baselines), the plain conv U-Net students of 13_distill,
 and torchvision's LR-ASPP MobileNetV3 built without pretrained weights.
 
     OMP_NUM_THREADS=2 .venv/bin/python bench/bench_student.py      # appends a table to bench/RESULTS.md

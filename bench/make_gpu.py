@@ -13,7 +13,7 @@ Sections, in order (default caps in seconds: 8 minutes in all, the machine's sta
   compile (80)   the training-step rows in bf16 + torch.compile, in a section of their own since compiling may be slow
                  -> bench/compile.md
   train   (230)  fd_train TRAIN_ARGS with --eval_every: at the cap it gets SIGTERM, finishes its step and saves
-                 (10_training), so what it reached is kept -> train/ (curve.csv, loss.csv, checkpoint/, samples)
+                 (07d_training), so what it reached is kept -> train/ (curve.csv, loss.csv, checkpoint/, samples)
   report  (30)   fd_segment on the textured family with GrabCut and K-means, and fd_sample (DDIM) of images with their masks
                  -> report/segment/, report/samples/
 The dry run has no compile section's rows (compiling on the CPU takes minutes; tests/test_compile_graph.py checks that

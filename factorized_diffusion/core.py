@@ -103,22 +103,22 @@ class RunLock:
 
 # %% ../nbs/00_core.ipynb #6156fbfc
 CALLBACK_ORDER = dict(
-    set_epoch    = -8,   # SetEpoch (06b_resume): after fastai's TrainEvalCallback (-10) has zeroed train_iter in before_fit
-    equivariance = -7,   # MaskEquivariance (10a_augment): its after_pred sees the masks before DDPMCallback keeps only eps_hat
-    augment      = -6,   # Augment (10a_augment): changes the clean batch before DDPMCallback noises it
-    ddpm         = -5,   # DDPMCallback (06_learner): draws t and the noise, makes the loss target
-    lr_schedule  = -4,   # LRSchedule (10_training): sets the learning rate before the optimiser step
-    mask_warmup  = -3,   # MaskWarmup (10_training): freezes or releases the mask generator before the step is computed
-    tensorboard  = 51,   # fastai's TensorBoardCallback (10_training, TrainConfig.tensorboard): logs the loss the Recorder (50) has smoothed
-    nan_guard    = 60,   # NaNGuard (10_training): checks the loss after fastai's Recorder (50) has logged it
-    ema          = 70,   # EMACallback (10_training): averages the weights of the step just taken
-    loss_log     = 80,   # LossLog (10_training): one CSV row per step
-    record_data  = 81,   # RecordData (10b_runs): writes the run's data record in before_fit, after the lock and config checks of `train`
-    curve        = 85,   # SegmentationCurve (07_segment): scores the EMA weights of this step
-    sample_grid  = 86,   # SampleGrid (10b_runs): samples from the same weights
-    checkpoint   = 90,   # _Checkpoint (10_training): saves once the step's EMA and logs are complete
-    stop_signal  = 95,   # _StopOnCtrlC (10_training): a Ctrl-C/SIGTERM stops only after that
-    stop_after   = 100,  # StopAfter (06_learner): ends `fit` at the requested step, last of all
+    set_epoch    = -8,   # SetEpoch (07b_resume): after fastai's TrainEvalCallback (-10) has zeroed train_iter in before_fit
+    equivariance = -7,   # MaskEquivariance (02d_augment): its after_pred sees the masks before DDPMCallback keeps only eps_hat
+    augment      = -6,   # Augment (02d_augment): changes the clean batch before DDPMCallback noises it
+    ddpm         = -5,   # DDPMCallback (07_learner): draws t and the noise, makes the loss target
+    lr_schedule  = -4,   # LRSchedule (07d_training): sets the learning rate before the optimiser step
+    mask_warmup  = -3,   # MaskWarmup (07d_training): freezes or releases the mask generator before the step is computed
+    tensorboard  = 51,   # fastai's TensorBoardCallback (07d_training, TrainConfig.tensorboard): logs the loss the Recorder (50) has smoothed
+    nan_guard    = 60,   # NaNGuard (07d_training): checks the loss after fastai's Recorder (50) has logged it
+    ema          = 70,   # EMACallback (07d_training): averages the weights of the step just taken
+    loss_log     = 80,   # LossLog (07d_training): one CSV row per step
+    record_data  = 81,   # RecordData (11_runs): writes the run's data record in before_fit, after the lock and config checks of `train`
+    curve        = 85,   # SegmentationCurve (09_segment): scores the EMA weights of this step
+    sample_grid  = 86,   # SampleGrid (11_runs): samples from the same weights
+    checkpoint   = 90,   # _Checkpoint (07d_training): saves once the step's EMA and logs are complete
+    stop_signal  = 95,   # _StopOnCtrlC (07d_training): a Ctrl-C/SIGTERM stops only after that
+    stop_after   = 100,  # StopAfter (07_learner): ends `fit` at the requested step, last of all
 )
 "The `order` of every callback of this project, by name: the one place where the order of training events is decided."
 

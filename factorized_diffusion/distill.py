@@ -228,7 +228,7 @@ def n_params(m) -> int: return sum(p.numel() for p in m.parameters())
 
 # %% ../nbs/13_distill.ipynb #3fcbf3f9
 def compare_distilled(teacher, student, valid, test, cfg:DistillConfig=None, t:int=SEGMENT_T, n_time:int=256, repeats:int=3) -> dict:
-    """Strict/permissive scores (`07c_baselines`' `compare_baselines`, which adds GrabCut and colour K-means), images/s
+    """Strict/permissive scores (`09a_baselines`' `compare_baselines`, which adds GrabCut and colour K-means), images/s
     (`n_time` images; 0: no timing) and parameter counts of teacher and student on the same splits."""
     cfg = cfg or DistillConfig()
     dev = next(student.parameters()).device

@@ -46,7 +46,7 @@ TEXTURE_OPTIONS = {
     'start from the shapes model + t_power 2': dict(preset='small32', train=dict(init='shapes32', t_power=2.)),
     'start from the shapes model except the mask generator': dict(preset='small32', train=dict(init='shapes32', init_only='encoder,middle,time_embed,decoder')),
 }
-"""The options of the study on the harder built-in data (`05d_textures`, `studies/05_texture_study`), each against the `fast32` recipe;
+"""The options of the study on the harder built-in data (`10_textures`, `studies/05_texture_study`), each against the `fast32` recipe;
 `preset` (optional) swaps the model preset, here for the one the shipped shapes model has."""
 
 STUDIES = dict(
@@ -98,7 +98,7 @@ def save_study(out, rows:list, dst=None) -> Path:
 def format_options(rows:list, ref:str=None) -> str:
     "A markdown table of `run_option` rows; IOU in percent, the change against the `ref` row (default: the first) in points."
     base = next((r for r in rows if r['name'] == ref), None) if ref else (rows[0] if rows else None)
-    pos = any('fg_position_share' in r for r in rows)   # the mask-dependence check (07_segment), in runs that recorded it
+    pos = any('fg_position_share' in r for r in rows)   # the mask-dependence check (09_segment), in runs that recorded it
     lines = ['| option | params | steps | train min | IOU (EMA) | vs default | IOU (raw) | best IOU on the curve |' + (' position share (fg) |' if pos else ''),
              '|---|---|---|---|---|---|---|---|' + ('---|' if pos else '')]
     for r in rows:

@@ -34,7 +34,7 @@ PAPER_TABLES = {
     3: dict(dataset='celebamask', kind='mc', rows={'supervised U-Net': (95.7, 90.2), 'DatasetDDPM-unsup': (78.5, 69.3), 'Factorized Diffusion': (87.9, 80.3)}),
     4: dict(dataset='imagenet', kind='mc', rows={'supervised U-Net': (85.7, 74.1), 'DatasetDDPM-unsup': (74.1, 60.4), 'Factorized Diffusion': (80.7, 67.7)}),
 }
-"The paper's rows (shown in `07b_protocol`): foreground tables give (Acc, IOU, DICE), multi-class tables (Acc, mIOU)."
+"The paper's rows (shown in `01_protocol`): foreground tables give (Acc, IOU, DICE), multi-class tables (Acc, mIOU)."
 
 def _fmt(v): return '-' if v is None else f'{v:.1f}'
 
@@ -52,7 +52,7 @@ def _mc_row(masks, gt):
     r = multiclass_scores(masks, gt[:, 0]); return (100 * r['acc'], 100 * r['miou'])
 
 def _table_data(n:int, root) -> str:
-    "`NAME:ROOT` for Table `n`'s dataset, or `root` itself if `fd_prepare` wrote it from that dataset (05b_prepared)."
+    "`NAME:ROOT` for Table `n`'s dataset, or `root` itself if `fd_prepare` wrote it from that dataset (02b_prepared)."
     name = PAPER_TABLES[n]['dataset']
     if not is_prepared(root): return f"{name}:{root}"
     src = prepared_source(root)
@@ -187,7 +187,7 @@ def fd_table(table:int,                 # 1, 2, 3, 4 (segmentation against basel
         elif table in PAPER_TABLES:
             unet = load_model(resolve_checkpoint(unet_checkpoint), device=device) if unet_checkpoint else None
             text = format_table(table, run_table(table, model, root, masks, unet, supervised_steps, n_eval))
-        else: raise SystemExit(f"table must be one of {sorted(PAPER_TABLES) + [8]}; Table 5 is bench/bench_sampling.py and 07d_learned_baselines, Table 6 fd_experiment")
+        else: raise SystemExit(f"table must be one of {sorted(PAPER_TABLES) + [8]}; Table 5 is bench/bench_sampling.py and 09c_learned_baselines, Table 6 fd_experiment")
         print(text)
         if out: Path(out).parent.mkdir(parents=True, exist_ok=True); Path(out).write_text(text + '\n')
 

@@ -194,7 +194,7 @@ def test_textures_data_and_the_texture_study_options(tmp_path):
 def test_photo_presets_train_on_a_folder_and_masks_come_out(tmp_path):
     """--preset photos32 and photos64 start from the shipped textures model (at 64 px: the same weights in the small32
     layout built for 64 px) and train on a folder without masks; fd_segment on a folder without --masks writes one label
-    map per image at the image's own size (studies/06_photos, 07a_segment_folder); --data scenes is a built-in family (05e_scenes)."""
+    map per image at the image's own size (studies/06_photos, 09b_segment_folder); --data scenes is a built-in family (10a_scenes)."""
     from factorized_diffusion.scenes import write_folder
     write_folder(8, tmp_path / 'imgs', size=48, progress=False)
     for preset, size in (('photos32', 32), ('photos64', 64)):
@@ -224,7 +224,7 @@ def test_photo_presets_train_on_a_folder_and_masks_come_out(tmp_path):
     assert 'trained to step 1' in r.stdout
 
 def test_a_run_remembers_its_data(tmp_path):
-    "Resuming without --data goes on with the run's own data; other data stops with one line; fd_segment and fd_distill take the run's data (10b_runs)."
+    "Resuming without --data goes on with the run's own data; other data stops with one line; fd_segment and fd_distill take the run's data (11_runs)."
     from factorized_diffusion.scenes import write_folder
     imgs = tmp_path / 'my photos'; write_folder(8, imgs, size=20, progress=False)
     R = tmp_path / 'R'

@@ -2,8 +2,8 @@
 
   python tools/build_docs.py                 # execute the notebooks, render _site/ (index = README, one page per notebook)
   python tools/build_docs.py --check         # then: screenshots of the index and an API page, figures loaded, no broken links
-  python tools/build_docs.py --only 07_segment --check
-  python tools/build_docs.py --store 05_data 07_segment      # execute these notebooks and keep their outputs in nbs/
+  python tools/build_docs.py --only 09_segment --check
+  python tools/build_docs.py --store 02_data 09_segment      # execute these notebooks and keep their outputs in nbs/
 
 Why not `nbdev_docs`: it renders with Quarto, and Quarto's binary is not on any registry this project can reach (the
 PyPI package `quarto-cli` is a source package that downloads the binary from GitHub when it is built). This script

@@ -42,7 +42,7 @@ def _output_text(cell) -> str:
     return ''.join(parts).rstrip('\n')
 
 def render(nb_path: Path = ROOT / 'nbs' / 'index.ipynb') -> str:
-    stems = {p.relative_to(ROOT / 'nbs').with_suffix('').as_posix() for p in (ROOT / 'nbs').rglob('*.ipynb')}   # 05_data, studies/06_photos
+    stems = {p.relative_to(ROOT / 'nbs').with_suffix('').as_posix() for p in (ROOT / 'nbs').rglob('*.ipynb')}   # 02_data, studies/06_photos
     blocks = []
     for c in _cells(nb_path):
         src = c.source.strip('\n')

@@ -1,6 +1,6 @@
 """Build a notebook from a percent-format script: `# %%` starts a code cell, `# %% [md]` a markdown cell.
 
-    python tools/py2nb.py draft.py nbs/05d_textures.ipynb
+    python tools/py2nb.py draft.py nbs/10_textures.ipynb
 
 Markdown cells have their `# ` prefixes removed. Outputs are empty (run the notebook to fill them)."""
 import json, re, sys, uuid

@@ -4,7 +4,7 @@
   .venv/bin/python data/scenes/draws_study.py         # after `bash data/scenes/run_study.sh data`; writes data/scenes/draws_study.json
 
 `segment(model, x, t=[...], n_draws=n)` averages the soft masks of every (timestep, draw) before the channels are read
-(07_segment). 1. Choice: the shipped textures model on the textured family's labelled choose split (32 px): every
+(09_segment). 1. Choice: the shipped textures model on the textured family's labelled choose split (32 px): every
 reading in READINGS, with and without the largest-region cut; the best is the setting. The scenes are not read for it.
 2. Measure: the 32 and 64 px presets' shipped models (scenes32, scenes64) at every reading on the held-out scenes' choose
 split (100 images, the strict rule's channels) and test split (400), with GrabCut and colour K-means on the same images

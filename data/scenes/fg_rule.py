@@ -1,4 +1,4 @@
-"""The label-free choice of foreground channels (07a_segment_folder's `choose_fg_unlabelled`) against the strict rule's
+"""The label-free choice of foreground channels (09b_segment_folder's `choose_fg_unlabelled`) against the strict rule's
 labelled choice, on the held-out scenes test folder, for the models of studies/06_photos. From the repository root, after the
 runs of run_study.sh:  .venv/bin/python data/scenes/fg_rule.py  (writes data/scenes/fg_rule.json)"""
 import json

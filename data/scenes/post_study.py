@@ -1,5 +1,5 @@
 """Segmentation settings for photographs (nbs/studies/06_photos.ipynb, 'Reading the masks'): the noise level t and the largest-region
-cut (`post`, 07_segment), chosen on the family the start was trained on, then measured on the held-out scenes.
+cut (`post`, 09_segment), chosen on the family the start was trained on, then measured on the held-out scenes.
 
   .venv/bin/python data/scenes/post_study.py          # after `bash data/scenes/run_study.sh data`; writes data/scenes/post_study.json
 

@@ -36,7 +36,7 @@ score_ckpts() {  # score_ckpts PREFIX RUN [score|score_read]: every checkpoint t
 }
 
 case $1 in
-  data)   # the family as image folders at 64x64: 2,000 unlabelled training images, 500 labelled test images (05e_scenes)
+  data)   # the family as image folders at 64x64: 2,000 unlabelled training images, 500 labelled test images (10a_scenes)
     $B/python -c "from factorized_diffusion.scenes import write_folder as w; w(2000, '$D/train_images', '$D/train_masks'); w(500, '$D/test_images', '$D/test_masks', split='test')" ;;
   p32)    # the 32 px preset from the shipped textures model (--preset photos32 = --preset textures32 --init textures32)
     $B/fd_train --out runs/scenes_p32 --data $D/train_images --masks $D/train_masks --preset photos32 --eval_every 100
@@ -82,7 +82,7 @@ save_model(init_from(FactorizedUNet(unet_config('photos64')), 'runs/scenes_p32')
   distill32)  # the student of the fine-tuned 32 px model, on the same unlabelled training images
     $B/fd_distill runs/scenes_p32 --out runs/scenes_p32_student --data $D/train_images --compare False
     score photos32_student runs/scenes_p32_student/model.safetensors; cp runs/scenes_p32_student/loss.csv data/scenes/photos32_student/ ;;
-  clutter64)   # a start that has seen clutter: the photos64 preset trained 301 steps on the clutter family (05f_clutter), from the
+  clutter64)   # a start that has seen clutter: the photos64 preset trained 301 steps on the clutter family (10b_clutter), from the
                # textures model like the preset; never on scenes. Then scored on the held-out scenes as it is (zero-shot)
     $B/fd_train --out runs/clutter64 --data clutter --preset photos64 --steps 301 --eval_every 100   # recorded: --steps 400, stopped by Ctrl-C after step 300's row (checkpoint at 301); constant LR, so the same run
     keep_run clutter64_start runs/clutter64

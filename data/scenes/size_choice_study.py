@@ -11,7 +11,7 @@ the best reading may lie. This script changes those two things, and was committe
 scenes were rendered:
 
 1. Choice, once per size, on a procedural stand-in for a user's folder: each preset fine-tuned on the unlabelled
-   training images of the clutter family (05f_clutter: the family closest to photographs after the scenes, and one
+   training images of the clutter family (10b_clutter: the family closest to photographs after the scenes, and one
    neither the start nor the scenes' models ever saw), with the preset's own recipe and budget (stages `clutter64to400`
    and `clutter32` of run_study.sh: `--preset photos64`, 400 steps; `--preset photos32`, 1000 steps), then read on
    1,024 labelled clutter images of the `valid` split (seed 0; training used the `train` split) at that size. Readings:

@@ -24,7 +24,7 @@ from factorized_diffusion.factorized import factorized_model
 from factorized_diffusion.scheduler import DDPMScheduler
 from factorized_diffusion.textures import TexturesDataset
 from factorized_diffusion.data import ShapesDataset
-importlib.import_module("factorized_diffusion.variants")   # registers the decoding schemes of 04a_variants
+importlib.import_module("factorized_diffusion.variants")   # registers the decoding schemes of 06a_variants
 
 def fixed_masks(kind:str, gt:torch.Tensor, K:int=3) -> torch.Tensor:
     "(B,K,H,W) masks of `kind` for ground-truth masks `gt` (B,1,H,W)."

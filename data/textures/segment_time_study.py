@@ -1,5 +1,5 @@
 """Segmentation-time settings on the textured data (#16): the noise level t and averaging the masks over several t and
-noise draws (`segment(t=[...], n_draws=...)`, `07_segment`), for trained models, with the setting *chosen on tuning
+noise draws (`segment(t=[...], n_draws=...)`, `09_segment`), for trained models, with the setting *chosen on tuning
 images* that no score below is reported on.
 
     OMP_NUM_THREADS=2 python data/textures/segment_time_study.py --out data/textures/segment_time seed0=runs/tex_init_shapes seed1=runs/tex_init_shapes_s1
