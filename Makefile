@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 export OMP_NUM_THREADS ?= 2
 export MPLBACKEND ?= Agg
 
-.PHONY: demo test env export docs readme clean gpu textures
+.PHONY: demo test env export docs readme book clean gpu textures
 env: $(VENV)/.installed
 $(VENV)/.installed: settings.ini setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,13 @@ textures: env
 
 # README.md from nbs/index.ipynb (settings.ini readme_nb; nbdev_readme needs Quarto, which cannot be installed here)
 readme: env
+	$(BIN)/python tools/build_readme.py
+
+# The method chain's figures: execute these notebooks as nbdev_test does and store their outputs in place (issue 45),
+# then the README from nbs/index.ipynb. A few minutes on a 2-core CPU.
+BOOK := index 03_scheduler 04_unet_blocks 05_unet 06_factorized 07_learner 07d_training 08_sampling 09_segment
+book: env
+	OMP_NUM_THREADS=2 $(BIN)/python tools/build_docs.py --store $(BOOK)
 	$(BIN)/python tools/build_readme.py
 
 # The documentation site in _site/ (nbdev's processors + nbconvert; Quarto cannot be installed here), checked in
