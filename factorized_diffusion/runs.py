@@ -21,7 +21,7 @@ import torch
 from .scheduler import DDPMScheduler, SEGMENT_T
 from .unet import unet_config, UNET_PRESETS
 from .textures import eval_splits
-from .clutter import BUILTIN_DATA    # every procedural family by name (10_textures, 10a_scenes, 10b_clutter)
+from .mix import BUILTIN_DATA    # every procedural family by name (10_textures, 10a_scenes, 10b_clutter) and their mixes (10c_mix)
 from .datasets import parse_data, labelled_split, DATASETS
 from .prepared import is_prepared, prepared_parts, prepared_labelled, source_parts
 from .learner import ema_or_raw, tensorboard_writer
