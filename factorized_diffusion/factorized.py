@@ -7,14 +7,15 @@ from __future__ import annotations
 from typing import NamedTuple
 import torch
 from torch import nn
-from torch.utils.checkpoint import checkpoint
 import torch.nn.functional as F
 from .unet import UNetConfig, TimeEmbed, Encoder, Middle, Decoder
+from .chunks import CPU_DECODE_ELEMENTS, auto_decode_chunk, run_in_chunks   # beyond the paper (05a_chunks)
+_all_ = ['CPU_DECODE_ELEMENTS', 'auto_decode_chunk']   # importable from here as before
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['CPU_DECODE_ELEMENTS', 'DECODINGS', 'resize_masks', 'FactorizedOutput', 'auto_decode_chunk', 'mask_head',
-           'FactorizedUNet', 'register_decoding', 'decoding_names', 'factorized_model']
+__all__ = ['DECODINGS', 'resize_masks', 'FactorizedOutput', 'mask_head', 'FactorizedUNet', 'register_decoding', 'decoding_names',
+           'factorized_model', 'CPU_DECODE_ELEMENTS', 'auto_decode_chunk']
 
 # %% ../nbs/06_factorized.ipynb #6b4dd1be
 def resize_masks(m:torch.Tensor, sizes:list) -> list:
@@ -30,18 +31,6 @@ class FactorizedOutput(NamedTuple):
     "Output of `FactorizedUNet.forward`: the combined noise estimate (Eq. 7) and the K soft masks (Eq. 4)."
     eps: torch.Tensor    # (B, C, H, W)
     masks: torch.Tensor  # (B, K, H, W), sums to 1 over K
-
-CPU_DECODE_ELEMENTS = 3 * 8 * 32 * 64 * 64
-"""Activation elements per decoder call on a CPU: K=3 branches of 8 images, 32 channels, 64x64, the chunk measured
-fastest on the 2-core development CPU (1.31x one call; `bench/RESULTS.md`). About 12 MB in fp32, inside its L3 cache."""
-
-def auto_decode_chunk(cfg:UNetConfig, device) -> int:
-    """Images per call of the folded decoder for `cfg` on `device`. A GPU runs them all in one call (bigger kernels are
-    faster there; memory is `checkpoint_decoder`'s job): -1, the meaning of `decode_chunk` -1. A CPU runs as many as keep the full-resolution activations
-    (images x K x ch x H x W) within `CPU_DECODE_ELEMENTS`, so that the elementwise work stays in cache."""
-    if torch.device(device).type != 'cpu': return -1
-    return max(1, CPU_DECODE_ELEMENTS // (cfg.K * cfg.ch * cfg.img_size ** 2))
-
 
 # %% ../nbs/06_factorized.ipynb #8136df03
 def mask_head(cfg:UNetConfig, skip_chans:list, K:int) -> Decoder:
@@ -111,16 +100,9 @@ def _decode(self:FactorizedUNet, emb, hs, h_mid, masks) -> torch.Tensor:
 
 @patch
 def decode(self:FactorizedUNet, emb, hs, h_mid, masks) -> torch.Tensor:
-    """Eq. 6-7 with the K branches folded into the batch: one call of the shared decoder per `decode_chunk` images.
-    With `checkpoint_decoder`, autograd keeps only each chunk's inputs and recomputes its decoder during backward."""
-    B, out = masks.shape[0], []
+    "Eq. 6-7 for the whole batch: `_decode`, `decode_chunk` images at a time (0: `auto_decode_chunk`), checkpointed with `checkpoint_decoder`."
     n = self.decode_chunk or auto_decode_chunk(self.cfg, masks.device)
-    n = B if n == -1 else n
-    ckpt = self.checkpoint_decoder and torch.is_grad_enabled()
-    for i in range(0, B, n):
-        args = (emb[i:i + n], [h[i:i + n] for h in hs], h_mid[i:i + n], masks[i:i + n])
-        out.append(checkpoint(self._decode, *args, use_reentrant=False) if ckpt else self._decode(*args))
-    return out[0] if len(out) == 1 else torch.cat(out)
+    return run_in_chunks(self._decode, (emb, hs, h_mid, masks), n, self.checkpoint_decoder)
 
 
 # %% ../nbs/06_factorized.ipynb #293e96d5

@@ -5,22 +5,25 @@
 # %% ../nbs/09_segment.ipynb #92b2ac30
 from __future__ import annotations
 import itertools, time
-import numpy as np, torch
-from scipy import ndimage
+import torch
 from fastprogress.fastprogress import progress_bar
 from .core import show_images, overlay_masks, truncate_csv, last_csv_value, append_csv_row, CALLBACK_ORDER   # first: imports fastai quietly (00_core)
 from fastai.callback.core import Callback
 from .learner import ema_or_raw, tensorboard_writer
 from .scheduler import DDPMScheduler, SEGMENT_T
 from .core import MASK_COLORS, to_display
+from .readings import (FG_POST, largest_region, check_post, check_threshold, otsu_fg, position_share,   # beyond the paper (08b_readings)
+                                           explained_variance, content_alignment, mask_dependence, format_dependence)
+_all_ = ['FG_POST', 'largest_region', 'check_post', 'check_threshold', 'otsu_fg', 'position_share', 'explained_variance',
+         'content_alignment', 'mask_dependence', 'format_dependence']   # importable from here as before
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['FG_POST', 'FG_THRESHOLD', 'segment', 'fg_metrics', 'channel_subsets', 'largest_region', 'check_post',
-           'check_threshold', 'otsu_fg', 'union_fg', 'choose_fg_channels', 'score_strict', 'score_permissive',
-           'position_share', 'explained_variance', 'content_alignment', 'mask_dependence', 'format_dependence',
-           'evaluate_segmentation', 'format_scores', 'plot_segmentation', 'multiclass_scores', 't_sweep',
-           'SegmentationCurve', 'plot_masks', 'mask_explorer']
+__all__ = ['FG_THRESHOLD', 'segment', 'fg_metrics', 'channel_subsets', 'union_fg', 'choose_fg_channels', 'score_strict',
+           'score_permissive', 'evaluate_segmentation', 'format_scores', 'plot_segmentation', 'multiclass_scores',
+           't_sweep', 'SegmentationCurve', 'plot_masks', 'mask_explorer', 'FG_POST', 'largest_region', 'check_post',
+           'check_threshold', 'otsu_fg', 'position_share', 'explained_variance', 'content_alignment', 'mask_dependence',
+           'format_dependence']
 
 # %% ../nbs/09_segment.ipynb #abb6fdf5
 @torch.no_grad()
@@ -79,43 +82,10 @@ def channel_subsets(K:int) -> list:
     if K == 1: return [(0,)]
     return [s for r in range(1, K) for s in itertools.combinations(range(K), r)]
 
-FG_POST = ('none', 'largest')
-"What may be done to a foreground after thresholding: nothing (the paper), or keep its largest connected region."
-
-def largest_region(fg:torch.Tensor) -> torch.Tensor:
-    "Each boolean foreground of `fg` (N,H,W) cut to its largest 4-connected region; an empty one stays empty."
-    out = []
-    for f in fg.cpu().numpy():
-        lab, n = ndimage.label(f)
-        out.append(lab == 1 + int(np.argmax(ndimage.sum(f, lab, range(1, n + 1)))) if n > 1 else f)
-    return torch.from_numpy(np.stack(out)).to(fg.device) if out else fg
-
-def check_post(post:str) -> str:
-    "`post` if it is one of `FG_POST`, else a one-line error."
-    if post not in FG_POST: raise ValueError(f"post must be one of {', '.join(FG_POST)}, got {post!r}")
-    return post
 
 # %% ../nbs/09_segment.ipynb #3e5b8aa6
 FG_THRESHOLD = 0.5
 "Where the chosen channels' summed soft masks become foreground: the paper's 0.5 (the foreground outweighs the rest)."
-
-def check_threshold(threshold) -> float:
-    "`threshold` as a number in (0, 1), or 'otsu' (each image's own threshold, `otsu_fg`); else a one-line error."
-    if threshold == 'otsu': return threshold
-    try: v = float(threshold)
-    except (TypeError, ValueError): v = None
-    if v is None or not 0 < v < 1: raise ValueError(f"threshold must be a number between 0 and 1 (the paper: 0.5) or otsu, got {threshold!r}")
-    return v
-
-def otsu_fg(p:torch.Tensor, bins:int=64) -> torch.Tensor:
-    "Each soft foreground of `p` (N,H,W) cut at its own Otsu threshold: the split of its histogram with the largest between-class variance."
-    out = []
-    for x in p.cpu().numpy():
-        h, e = np.histogram(x, bins=bins, range=(0, 1)); c = (e[:-1] + e[1:]) / 2
-        w0 = np.cumsum(h); w1 = w0[-1] - w0; m0 = np.cumsum(h * c)
-        between = w0 * w1 * (m0 / np.maximum(w0, 1) - (m0[-1] - m0) / np.maximum(w1, 1)) ** 2
-        out.append(x > e[int(np.argmax(between)) + 1])
-    return torch.from_numpy(np.stack(out)).to(p.device) if out else p.bool()
 
 def union_fg(masks:torch.Tensor, subset, post:str='none', threshold=FG_THRESHOLD) -> torch.Tensor:
     "Foreground (N,H,W) = the chosen channels' soft masks summed, at or above `threshold` (`FG_THRESHOLD`, or 'otsu'); then `post` (`FG_POST`)."
@@ -139,64 +109,6 @@ def score_permissive(masks:torch.Tensor, gt:torch.Tensor, post:str='none', thres
     gt = gt.reshape(masks.shape[0], *masks.shape[-2:])
     per = [fg_metrics(union_fg(masks, s, post, threshold), gt) for s in channel_subsets(masks.shape[1])]
     return {k: torch.stack([p[k] for p in per]).max(0).values.mean().item() for k in per[0]}
-
-# %% ../nbs/09_segment.ipynb #891fc73f
-def position_share(masks:torch.Tensor) -> torch.Tensor:
-    "Per channel (K,): the share of the variance of `masks` (N,K,H,W) over images and pixels explained by pixel position."
-    m = masks.float()
-    mu = m.mean((0, 2, 3), keepdim=True)
-    total = (m - mu).pow(2).mean((0, 2, 3))
-    pos = (m.mean(0, keepdim=True) - mu).pow(2).mean((0, 2, 3))
-    return torch.where(total > 1e-8, pos / total.clamp(min=1e-12), torch.ones_like(total))
-
-def explained_variance(images:torch.Tensor, masks:torch.Tensor) -> torch.Tensor:
-    "(N,K): the share of each image's pixel variance explained by splitting it into channel k's (soft) region and the rest."
-    x, m = images.float().flatten(2), masks.float().flatten(2)                         # (N,C,P), (N,K,P)
-    mu = x.mean(-1, keepdim=True)
-    total = (x - mu).pow(2).sum((1, 2)).clamp(min=1e-8)                               # (N,)
-    w_in, w_out = m.sum(-1), (1 - m).sum(-1)                                          # (N,K)
-    mu_in = torch.einsum('nkp,ncp->nkc', m, x) / w_in[..., None].clamp(min=1e-8)
-    mu_out = torch.einsum('nkp,ncp->nkc', 1 - m, x) / w_out[..., None].clamp(min=1e-8)
-    between = w_in * (mu_in - mu.transpose(1, 2)).pow(2).sum(-1) + w_out * (mu_out - mu.transpose(1, 2)).pow(2).sum(-1)
-    return between / total[:, None]
-
-def content_alignment(images:torch.Tensor, masks:torch.Tensor) -> torch.Tensor:
-    "(K,): how much better each channel's masks explain their own image than the next image's (mean over images)."
-    own = explained_variance(images, masks)
-    other = explained_variance(images, masks.roll(1, dims=0))                          # image n with the mask of image n-1
-    return (own - other).mean(0)
-
-# %% ../nbs/09_segment.ipynb #681f54eb
-def mask_dependence(masks:torch.Tensor, fg_channels=None, gt:torch.Tensor=None, images:torch.Tensor=None) -> dict:
-    """How much masks (N,K,H,W) depend on the image: the position share of every channel and of the most image-dependent
-    one (no labels needed); with `fg_channels`, of their union; with ground truth `gt` (N,1,H,W), of the truth itself.
-    With `images`, the same for `content_alignment` (`max_alignment`: the channel that follows its image most)."""
-    per = position_share(masks)
-    out = dict(position_share=[round(v, 4) for v in per.tolist()], min_position_share=round(per.min().item(), 4))
-    fg = None if fg_channels is None else masks[:, list(fg_channels)].sum(1, keepdim=True)
-    g = None if gt is None else (gt.reshape(len(gt), 1, *gt.shape[-2:]) > 0).float()
-    if fg is not None: out['fg_position_share'] = round(position_share(fg).item(), 4)
-    if g is not None: out['gt_position_share'] = round(position_share(g).item(), 4)
-    if images is not None and len(images) > 1:
-        al = content_alignment(images, masks)
-        out.update(alignment=[round(v, 4) for v in al.tolist()], max_alignment=round(al.max().item(), 4))
-        if fg is not None: out['fg_alignment'] = round(content_alignment(images, fg).item(), 4)
-        if g is not None: out['gt_alignment'] = round(content_alignment(images, g).item(), 4)
-    return out
-
-def format_dependence(dep:dict) -> str:
-    "One line saying how much of the masks' variance pixel position alone explains."
-    s = f"mask dependence: pixel position alone explains {100 * dep['min_position_share']:.0f}% of the most image-dependent channel's variance"
-    if 'fg_position_share' in dep: s += f", {100 * dep['fg_position_share']:.0f}% of the foreground's"
-    if 'gt_position_share' in dep: s += f" (ground truth: {100 * dep['gt_position_share']:.0f}%)"
-    s += f"; per channel {[round(100 * v) for v in dep['position_share']]}%"
-    if dep.get('fg_position_share', dep['min_position_share']) > 0.6: s += ": the masks follow pixel positions more than the images"
-    if 'max_alignment' in dep:
-        s += (f"\nmask-image alignment: a mask explains {100 * dep.get('fg_alignment', dep['max_alignment']):.1f} points more of its own image's colour "
-              f"variance than of another image's ({'foreground' if 'fg_alignment' in dep else 'best channel'}"
-              + (f"; ground truth: {100 * dep['gt_alignment']:.1f}" if 'gt_alignment' in dep else '') + ")")
-        if dep.get('fg_alignment', dep['max_alignment']) < 0.02: s += ": the masks do not follow the image content"
-    return s
 
 # %% ../nbs/09_segment.ipynb #a08ac26a
 def evaluate_segmentation(model, valid_images, valid_masks, test_images, test_masks, t:int=SEGMENT_T, post:str='none',
