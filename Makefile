@@ -36,10 +36,10 @@ export: env
 	$(BIN)/nbdev_export
 
 # The harder textured data (issue 16, nbs/studies/05_texture_study.ipynb): about 25 CPU minutes of training from the shipped
-# shapes model (--preset textures32: 1000 steps, t_power 2), then its scores next to GrabCut and colour K-means on the
+# shapes model (--preset from_shapes32, the recipe of the shipped textures32: 1000 steps, t_power 2), then its scores next to GrabCut and colour K-means on the
 # same held-out images. make demo trains the same recipe for 600 steps (fd_demo's DEMOS).
 textures: env
-	$(BIN)/fd_train --out runs/textures --data textures --preset textures32 --eval_every 100 --report_after False
+	$(BIN)/fd_train --out runs/textures --data textures --preset from_shapes32 --eval_every 100 --report_after False
 	$(BIN)/fd_segment runs/textures --data textures --baselines True --supervised_steps 0 --out runs/textures_segment
 
 # README.md from nbs/index.ipynb (settings.ini readme_nb; nbdev_readme needs Quarto, which cannot be installed here)

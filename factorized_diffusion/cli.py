@@ -171,12 +171,12 @@ def fd_prepare(data:str,                  # an image folder, or NAME:PATH (flowe
               + (f"; left out {bad} unreadable (listed in {Path(out) / 'prepared.json'})" if bad else '') + f"; use --data {out}")
 
 # %% ../nbs/11a_cli.ipynb #3910fdcc
-DEMOS = dict(textures=dict(preset='textures32', steps=600, shipped='textures32'),
+DEMOS = dict(textures=dict(preset='from_shapes32', steps=600, shipped='textures32'),
              builtin=dict(preset='fast32', steps=400, shipped='shapes32',
                           note="(the built-in shapes are flat-coloured, so colour clustering already separates them: this data shows the masks\n"
                                " emerging from a denoising loss alone; the textured data, --data textures, is where colour does not help)"))
 """What `fd_demo --data NAME` trains unless told otherwise, and the shipped model (`SHIPPED_WEIGHTS`) it scores beside
-it: on the textured data, the `textures32` recipe of `studies/05_texture_study` (from the shipped shapes model); on the flat
+it: on the textured data, the `from_shapes32` recipe of `studies/05_texture_study` (from the shipped shapes model); on the flat
 shapes, the `fast32` recipe of `studies/04_recipe` (from random weights)."""
 
 # %% ../nbs/11a_cli.ipynb #49d4f042

@@ -4,6 +4,7 @@
 
 # %% ../nbs/05_unet.ipynb #eae886fd
 from __future__ import annotations
+import sys
 from dataclasses import dataclass
 import torch
 from torch import nn
@@ -11,8 +12,8 @@ from .config import DictConfig
 from .blocks import timestep_embedding, norm, zero_module, EmbSequential, ResBlock, AttnBlock, Downsample, Upsample
 
 # %% auto #0
-__all__ = ['PADDINGS', 'UNET_PRESETS', 'set_padding', 'UNetConfig', 'unet_config', 'TimeEmbed', 'Encoder', 'Middle', 'Decoder',
-           'UNet']
+__all__ = ['PADDINGS', 'UNET_PRESETS', 'RENAMED_PRESETS', 'set_padding', 'UNetConfig', 'unet_config', 'TimeEmbed', 'Encoder',
+           'Middle', 'Decoder', 'UNet']
 
 # %% ../nbs/05_unet.ipynb #f95d2fe7
 PADDINGS = ('zeros', 'circular', 'reflect')
@@ -66,10 +67,14 @@ UNET_PRESETS = dict(
 # the small-budget recipe of studies/04_recipe: small32 at width 48 (the option that made the masks emerge soonest there)
 UNET_PRESETS['fast32'] = {**UNET_PRESETS['small32'], 'ch': 48}
 # studies/06_photos: the small32 layout built for 64 px input, attention at the same depth (16 px): the 32 px weights load as they are (07a_checkpoints)
-UNET_PRESETS['photos64'] = {**UNET_PRESETS['small32'], 'img_size': 64, 'attn_res': (16,)}
+UNET_PRESETS['small32at64'] = {**UNET_PRESETS['small32'], 'img_size': 64, 'attn_res': (16,)}
+RENAMED_PRESETS = dict(photos64='small32at64')
+"Model presets renamed so that one name means one thing (old -> new; `--preset photos64` names the recipe that trains `small32at64`): the old name still works, with a one-line notice."
 
 def unet_config(preset:str='small32', **overrides) -> UNetConfig:
     "A `UNetConfig` from one of `UNET_PRESETS`, with fields overridden by keyword."
+    if preset in RENAMED_PRESETS:
+        print(f"note: the model preset {preset!r} is now called {RENAMED_PRESETS[preset]!r}", file=sys.stderr); preset = RENAMED_PRESETS[preset]
     if preset not in UNET_PRESETS: raise ValueError(f"unknown preset {preset!r}; choose from {list(UNET_PRESETS)}")
     return UNetConfig(**{**UNET_PRESETS[preset], **overrides})
 

@@ -57,7 +57,7 @@ save_model(init_from(FactorizedUNet(unet_config('photos64')), 'textures32'), 'ru
     keep_run photos64long runs/scenes_p64long ;;
   eval64long)   # the kept checkpoints of p64long, each next to GrabCut and K-means, at t=30 and in the chosen reading (t=5, largest)
     score_ckpts photos64long runs/scenes_p64long; score_ckpts photos64long_read runs/scenes_p64long score_read ;;
-  p32shapes)   # leave-one-out control: the same recipe and budget from the shipped shapes model (--preset textures32)
+  p32shapes)   # leave-one-out control: the same recipe and budget from the shipped shapes model (--preset from_shapes32, then named textures32)
     $B/fd_train --out runs/scenes_p32_shapes --data $D/train_images --preset textures32 --report_after False
     keep_run photos32_from_shapes runs/scenes_p32_shapes; score photos32_from_shapes runs/scenes_p32_shapes ;;
   zs64from32)   # the fine-tuned 32 px model moved to 64 px as it is (a two-stage route: photos32, then 64 px)
