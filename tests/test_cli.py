@@ -102,7 +102,7 @@ def test_demo_rejects_missing_checkpoint(tmp_path):
 def test_demo_defaults_train_textures32_and_score_the_shipped_model(tmp_path):
     "make demo's path (DEMOS['textures']): the textures32 recipe from the shipped shapes model, the shipped textures32 model, the baselines."
     r = run('fd_demo', '--out', tmp_path, '--steps', 1, '--n_samples', 1)
-    assert 'textures32 factorized U-Net (from_shapes recipe, from shapes32)' in r.stdout
+    assert 'from_shapes32 factorized U-Net (from_shapes recipe, from shapes32)' in r.stdout
     assert 'short run (1 steps)' in r.stdout and 'shipped (1000 steps)' in r.stdout and 'GrabCut' in r.stdout
     d = json.loads((tmp_path / 'demo.json').read_text())
     assert {'short_run', 'shipped', 'baselines'} <= set(d) and set(d['baselines']) == {'GrabCut', 'K-means (K=2)'}
