@@ -22,30 +22,13 @@ from .runs import report
 from .baselines import format_comparison
 
 # %% auto #0
-__all__ = ['PAPER_TABLES', 'format_table', 'run_table', 'voc_zero_shot', 'format_voc', 'davis_strip', 'plot_t_sweep',
-           'write_report', 'fd_table', 'fd_report']
+__all__ = ['run_table', 'voc_zero_shot', 'format_voc', 'davis_strip', 'plot_t_sweep', 'write_report', 'fd_table', 'fd_report',
+           'PAPER_TABLES', 'format_table']
 
 # %% ../nbs/12_paper_tables.ipynb #1d0e0050
-PAPER_TABLES = {
-    1: dict(dataset='flowers', kind='fg', rows={'GrabCut': (82.0, 69.2, 79.1), 'ReDO': (87.9, 76.4, None), 'IEM': (88.3, 76.8, 84.6),
-                                                 'IEM+SegNet': (89.6, 78.9, 86.0), 'Factorized Diffusion': (90.1, 79.7, 87.2)}),
-    2: dict(dataset='cub', kind='fg', rows={'GrabCut': (72.3, 36.0, 48.7), 'PerturbGAN': (None, 38.0, None), 'ReDO': (84.5, 42.6, None),
-                                             'IEM': (88.6, 52.2, 66.0), 'IEM+SegNet': (89.3, 55.1, 68.7), 'Factorized Diffusion': (89.6, 56.1, 69.4)}),
-    3: dict(dataset='celebamask', kind='mc', rows={'supervised U-Net': (95.7, 90.2), 'DatasetDDPM-unsup': (78.5, 69.3), 'Factorized Diffusion': (87.9, 80.3)}),
-    4: dict(dataset='imagenet', kind='mc', rows={'supervised U-Net': (85.7, 74.1), 'DatasetDDPM-unsup': (74.1, 60.4), 'Factorized Diffusion': (80.7, 67.7)}),
-}
-"The paper's rows (shown in `01_protocol`): foreground tables give (Acc, IOU, DICE), multi-class tables (Acc, mIOU)."
+from .paper import PAPER_TABLES, format_table   # the paper's rows and their table (01_protocol)
+_all_ = ['PAPER_TABLES', 'format_table']   # importable from here as before
 
-def _fmt(v): return '-' if v is None else f'{v:.1f}'
-
-def format_table(n:int, ours:dict) -> str:
-    "Markdown: our measured rows (method -> scores in percent), then the paper's rows labelled (paper)."
-    spec = PAPER_TABLES[n]
-    cols = ('Acc', 'IOU', 'DICE') if spec['kind'] == 'fg' else ('Acc', 'mIOU')
-    lines = [f"Table {n} ({spec['dataset']})\n", '| method | ' + ' | '.join(cols) + ' |', '|---|' + '---|' * len(cols)]
-    lines += [f"| {k} | " + ' | '.join(_fmt(v) for v in vals) + ' |' for k, vals in ours.items()]
-    lines += [f"| {k} (paper) | " + ' | '.join(_fmt(v) for v in vals) + ' |' for k, vals in spec['rows'].items()]
-    return '\n'.join(lines)
 
 # %% ../nbs/12_paper_tables.ipynb #b399deda
 def _mc_row(masks, gt):
