@@ -1,5 +1,5 @@
 """Issue 28: images per second from an image folder (decoded and resized at every step, as before) and from the same
-folder prepared once (`fd_prepare`, nbs/02b_prepared.ipynb), through the training loader (`seeded_dls`, batch 128, main
+folder prepared once (`fd_prepare`, nbs/02c_prepared.ipynb), through the training loader (`seeded_dls`, batch 128, main
 process), at 32, 64 and 128 px, side by side in one run; and the time to prepare the folder, with one and with two
 worker processes, against the time the on-the-fly loader spends on as many images.
 

@@ -158,7 +158,7 @@ def fd_prepare(data:str,                  # an image folder, or NAME:PATH (flowe
                skip_bad:bool_arg=False,   # leave unreadable images out (counted in prepared.json) instead of stopping
                seed:int=0,                # imagenet: the seed of the per-class choice of masked images
               ):
-    "Prepare DATA once at SIZE (02b_prepared); then train, segment or distill with --data OUT."
+    "Prepare DATA once at SIZE (02c_prepared); then train, segment or distill with --data OUT."
     with cli_errors('fd_prepare', locals()):
         if data in BUILTIN_DATA: raise ValueError(f"{data} is generated in memory: there is nothing to prepare")
         named = parse_data(data)

@@ -9,7 +9,7 @@ from scipy import ndimage
 
 # %% auto #0
 __all__ = ['FG_POST', 'largest_region', 'check_post', 'check_threshold', 'otsu_fg', 'position_share', 'explained_variance',
-           'content_alignment', 'mask_dependence', 'format_dependence']
+           'content_alignment', 'mask_dependence', 'format_dependence', 'region_score']
 
 # %% ../nbs/08b_readings.ipynb #2b571a74
 FG_POST = ('none', 'largest')
@@ -104,3 +104,21 @@ def format_dependence(dep:dict) -> str:
               + (f"; ground truth: {100 * dep['gt_alignment']:.1f}" if 'gt_alignment' in dep else '') + ")")
         if dep.get('fg_alignment', dep['max_alignment']) < 0.02: s += ": the masks do not follow the image content"
     return s
+
+# %% ../nbs/08b_readings.ipynb #ed165ff2
+def region_score(masks:torch.Tensor, gt:torch.Tensor, ignore_index:int=255) -> dict:
+    """Every ground-truth region's best IOU among the K hard masks (each pixel to its largest channel of `masks` (N,K,H,W)),
+    averaged over the regions of each image of `gt` (N,1,H,W) of integer labels, then over images; also per label."""
+    g = gt.reshape(len(gt), *gt.shape[-2:]).long()
+    if masks.shape[-2:] != g.shape[-2:]: masks = torch.nn.functional.interpolate(masks.float(), g.shape[-2:], mode='bilinear')
+    valid = (g != ignore_index)
+    hard = torch.nn.functional.one_hot(masks.argmax(1), masks.shape[1]).permute(0, 3, 1, 2) & valid[:, None]   # (N,K,H,W)
+    labels = [int(v) for v in g[valid].unique()]
+    region = torch.stack([g == v for v in labels], 1)                                               # (N,L,H,W)
+    inter = torch.einsum('nkhw,nlhw->nkl', hard.float(), region.float())
+    union = hard.sum((2, 3))[..., None] + region.sum((2, 3))[:, None] - inter
+    best = (inter / union.clamp(min=1)).amax(1)                                                     # (N,L)
+    present = region.any(-1).any(-1)
+    per_image = (best * present).sum(1) / present.sum(1).clamp(min=1)
+    per_label = {v: round((best[:, i][present[:, i]]).mean().item(), 4) for i, v in enumerate(labels) if present[:, i].any()}
+    return dict(score=round(per_image.mean().item(), 4), per_label=per_label)

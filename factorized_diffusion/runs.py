@@ -64,7 +64,7 @@ def cli_errors(command:str, params=()):
 # %% ../nbs/11_runs.ipynb #3e41c25b
 DATA_OPT = Param("images: a folder of your own, 'builtin' (procedural shapes), 'textures', 'scenes' or 'clutter' (the procedural families of "
                  f"10_textures, 10a_scenes and 10b_clutter), NAME:PATH for a paper dataset ({', '.join(DATASETS)}; "
-                 "02a_datasets), or a folder fd_prepare wrote; default: the run's own data, else builtin", str)
+                 "02b_datasets), or a folder fd_prepare wrote; default: the run's own data, else builtin", str)
 MASKS_OPT = Param("ground-truth masks parallel to an image folder, for scores only (training never reads them); "
                   "for imagenet the Pixel-ImageNet folder", str)
 N_EVAL_OPT = Param("at most this many test images (a seeded subset)", int)
@@ -274,7 +274,7 @@ def labelled_train(data:str, size:int, masks:str=None, n:int=2048, seed:int=0):
     if prepared: named, ds = prepared_labelled(data, size)      # prepared data (05b) holds a paper dataset's labelled images too
     else: named = parse_data(str(data)); ds = labelled_split(*named, size) if named else None
     if named:
-        if ds is None: return None                           # no masks on its training split (02a_datasets)
+        if ds is None: return None                           # no masks on its training split (02b_datasets)
         a = ds.arrays(min(n, len(ds)), seed, progress=True); return a[0], a[-1]
     if masks is None and not prepared: return None
     _, _, ev = get_data(data, size, masks=masks, seed=seed)       # an image folder: the masked images that choose channels

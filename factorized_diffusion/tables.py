@@ -35,7 +35,7 @@ def _mc_row(masks, gt):
     r = multiclass_scores(masks, gt[:, 0]); return (100 * r['acc'], 100 * r['miou'])
 
 def _table_data(n:int, root) -> str:
-    "`NAME:ROOT` for Table `n`'s dataset, or `root` itself if `fd_prepare` wrote it from that dataset (02b_prepared)."
+    "`NAME:ROOT` for Table `n`'s dataset, or `root` itself if `fd_prepare` wrote it from that dataset (02c_prepared)."
     name = PAPER_TABLES[n]['dataset']
     if not is_prepared(root): return f"{name}:{root}"
     src = prepared_source(root)

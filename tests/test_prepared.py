@@ -1,4 +1,4 @@
-"""Prepared data (nbs/02b_prepared.ipynb, issue 28) under the faults a build meets: `fd_prepare` killed with SIGKILL at
+"""Prepared data (nbs/02c_prepared.ipynb, issue 28) under the faults a build meets: `fd_prepare` killed with SIGKILL at
 seeded random moments (and once between the two renames that publish it), stopped by SIGTERM, and run from another
 working folder; every time, what is left is either absent or complete and equal to the on-the-fly items."""
 import os, random, signal, subprocess, sys, time
