@@ -2,11 +2,12 @@
 # Issue 46: a 64 px start trained on every procedural family but one (nbs/10c_mix.ipynb), from the repository root after `make env`:
 #   bash data/mix/run_mix.sh train     # runs/mix64_noscenes; the same command resumes it exactly (fd_train resumes a run folder)
 #   bash data/mix/run_mix.sh verdict   # data/mix/loo_verdict.py: its rule is in that file, committed before the run
+#   bash data/mix/run_mix.sh train2 | verdict2   # the second rule (data/mix/loo_verdict2.py: why, and its recipe and steps)
 # While training, every checkpoint (save_every 100) is copied to runs/mix64_noscenes/ckpts/step_N.safetensors, so that
 # the learning curves can be scored later on every family and the verdict can read step 3000 and no other.
 # One training at a time on the 2-core CPU; run it with `nice -n 19` beside other work.
 set -euo pipefail
-B=.venv/bin; RUN=runs/mix64_noscenes; export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+B=.venv/bin; RUN=runs/mix64_noscenes; [[ "${1:-}" == *2 ]] && RUN=runs/mix64_noscenes2; export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 
 keep_ckpts() {   # copy each new checkpoint of $RUN to $RUN/ckpts/step_N.safetensors while fd_train (pid $1) runs
   mkdir -p $RUN/ckpts
@@ -27,5 +28,12 @@ case "${1:-}" in
     pid=$!; keep_ckpts $pid; wait $pid ;;
   verdict)
     $B/python data/mix/loo_verdict.py ;;
-  *) echo "usage: bash data/mix/run_mix.sh train | verdict"; exit 2 ;;
+  train2)   # steps and recipe from the committed rule, the one place they are written
+    read -r STEPS RECIPE < <(cd data/mix && ../../$B/python -c "import loo_verdict2 as r; print(r.STEPS, r.RECIPE)")
+    $B/fd_train --out $RUN --data mix-no-scenes --preset photos64 --steps $STEPS --n_train 6144 --save_every 100 --eval_every 0 \
+      --report_after False $RECIPE &
+    pid=$!; keep_ckpts $pid; wait $pid ;;
+  verdict2)
+    $B/python data/mix/loo_verdict2.py ;;
+  *) echo "usage: bash data/mix/run_mix.sh train | verdict | train2 | verdict2"; exit 2 ;;
 esac
