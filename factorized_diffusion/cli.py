@@ -13,7 +13,7 @@ from fastai.torch_core import rank_distrib
 from .config import config_options, config_values
 from .unet import UNetConfig
 from .factorized import FactorizedUNet
-from .mix import BUILTIN_DATA
+from .regions import BUILTIN_DATA
 from .datasets import parse_data
 from .learned_baselines import learned_baselines, train_supervised
 from .checkpoints import load_model, read_meta

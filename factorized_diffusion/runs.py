@@ -21,7 +21,7 @@ import torch
 from .scheduler import DDPMScheduler, SEGMENT_T
 from .unet import unet_config, UNET_PRESETS
 from .textures import eval_splits
-from .mix import BUILTIN_DATA    # every procedural family by name (10_textures, 10a_scenes, 10b_clutter) and their mixes (10c_mix)
+from .regions import BUILTIN_DATA    # every procedural family by name (10_textures, 10a_scenes, 10b_clutter, 10d_regions) and their mixes (10c_mix)
 from .datasets import parse_data, labelled_split, DATASETS
 from .prepared import is_prepared, prepared_parts, prepared_labelled, source_parts
 from .learner import ema_or_raw, tensorboard_writer
@@ -62,8 +62,8 @@ def cli_errors(command:str, params=()):
         raise SystemExit(130) from None
 
 # %% ../nbs/11_runs.ipynb #3e41c25b
-DATA_OPT = Param("images: a folder of your own, 'builtin' (procedural shapes), 'textures', 'scenes' or 'clutter' (the procedural families of "
-                 f"10_textures, 10a_scenes and 10b_clutter), NAME:PATH for a paper dataset ({', '.join(DATASETS)}; "
+DATA_OPT = Param("images: a folder of your own, 'builtin' (procedural shapes), 'textures', 'scenes', 'clutter' or 'regions' (the procedural families of "
+                 f"10_textures, 10a_scenes, 10b_clutter and 10d_regions), 'mix' or 'mix-no-FAMILY' (10c_mix), NAME:PATH for a paper dataset ({', '.join(DATASETS)}; "
                  "02b_datasets), or a folder fd_prepare wrote; default: the run's own data, else builtin", str)
 MASKS_OPT = Param("ground-truth masks parallel to an image folder, for scores only (training never reads them); "
                   "for imagenet the Pixel-ImageNet folder", str)
