@@ -71,10 +71,11 @@ def load_model(path, cfg:UNetConfig=None, device=None):
 
 # %% ../nbs/07a_checkpoints.ipynb #15e0be5a
 _DATA = Path(factorized_diffusion.__file__).resolve().parent.parent / 'data'
-SHIPPED_WEIGHTS = {name: _DATA / f'{name}_factorized.safetensors' for name in ('shapes32', 'textures32', 'scenes32', 'scenes64')}
+SHIPPED_WEIGHTS = {name: _DATA / f'{name}_factorized.safetensors' for name in ('shapes32', 'textures32', 'scenes32', 'scenes64', 'mix64')}
 """Checkpoints shipped in the repository's `data/` (a git checkout or editable install), by the name `init_from` and
 `fd_segment` accept: the chain of procedural starts, shapes, then textures (`studies/05_texture_study`), then scenes at 32 and
-64 px (`studies/06_photos`); `data/README.md` has a card for each."""
+64 px (`studies/06_photos`), and `mix64`, trained on shapes, textures and clutter at once at 64 px (`studies/08_mix_start`);
+`data/README.md` has a card for each."""
 
 def shipped_or_path(path) -> Path:
     "`path` as a Path; a name in `SHIPPED_WEIGHTS` (and no file or folder of that name here) is that shipped file."

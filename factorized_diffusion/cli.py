@@ -89,7 +89,7 @@ def baselines_beside(model, data, masks, evalsets, scores:dict, out, t:int=SEGME
 
 # %% ../nbs/11a_cli.ipynb #d89af55c
 @call_parse
-def fd_segment(checkpoint:str,             # a run folder, its checkpoint/ folder, a model.safetensors, a student from fd_distill, or a shipped model: shapes32, textures32, scenes32, scenes64
+def fd_segment(checkpoint:str,             # a run folder, its checkpoint/ folder, a model.safetensors, a student from fd_distill, or a shipped model: shapes32, textures32, scenes32, scenes64, mix64
                data:DATA_OPT=None,
                masks:MASKS_OPT=None,
                n_eval:N_EVAL_OPT=1000,

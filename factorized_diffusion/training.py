@@ -52,7 +52,7 @@ class TrainConfig(DictConfig):
     warmup:int = 0             # linear learning-rate warm-up over this many steps (0: none, as in the paper)
     anneal:int = 0             # cosine decay of the learning rate towards 0 over the last this many steps (0: constant, as in the paper; studies/06_photos)
     t_power:float = 1.         # training timesteps t = floor(T u^p): 1 = uniform (paper), >1 favours low noise
-    init:str = ''              # start from these weights (a run folder, a .safetensors or a shipped name: shapes32, textures32, scenes32, scenes64; same preset and options, the image size may differ): a new run at step 0, fresh optimiser ('': random init, the paper)
+    init:str = ''              # start from these weights (a run folder, a .safetensors or a shipped name: shapes32, textures32, scenes32, scenes64, mix64; same preset and options, the image size may differ): a new run at step 0, fresh optimiser ('': random init, the paper)
     init_only:str = ''         # with init: load only these top-level parts, separated by commas (e.g. 'encoder,middle,decoder': the mask generator starts at random); '': all
     mask_warmup:int = 0        # factorized model: the mask generator stays at its initial weights for this many steps (0: trains from the start, the paper)
     ema_halflife:float = 0.    # >0: EMA half-life in training images, overriding ema_decay (decay = 0.5 ** (bs / halflife))
