@@ -39,7 +39,7 @@ def main():
         if name in res: continue
         if name == 'textures32 at 64 px':
             torch.manual_seed(0)
-            m, fam = init_from(FactorizedUNet(unet_config('small32', img_size=64, attn_res=(16,))), 'textures32').eval(), 'textures'
+            m, fam = init_from(FactorizedUNet(unet_config('small32at64')), 'textures32').eval(), 'textures'
         else:                                  # a shipped name, or PATH[:FAMILY] (default family: textures)
             path, _, fam = name.partition(':')
             m, fam = load_model(resolve_checkpoint(path)), fam or SHIPPED.get(path, 'textures')
